@@ -1,0 +1,11 @@
+//! The one shared autograd engine of zero-to-gpt.
+//!
+//! - [`Value`]: a scalar that remembers how it was computed (micrograd), recorded on a tape so that
+//!   `backward()` is one reverse pass with no recursion.
+//!
+//! The engine knows nothing of text, files or plots.
+#![forbid(unsafe_code)]
+
+mod value;
+
+pub use value::{NoGrad, Scope, Tape, Value};

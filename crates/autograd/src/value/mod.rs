@@ -1,0 +1,61 @@
+//! `Value`: a scalar that remembers how it was computed (micrograd), stored on a [`Tape`].
+
+mod inspect;
+mod ops;
+mod tape;
+
+pub use tape::{NoGrad, Scope, Tape};
+
+/// A scalar on this thread's [`Tape`]. It is only an index, so it is `Copy`: `a * b + c` moves nothing
+/// and allocates nothing but the new node.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Value(pub(crate) u32);
+
+impl Value {
+    /// A new leaf: an input or a parameter.
+    pub fn new(data: f64) -> Value {
+        Value(tape::with(|t| t.push(data, [])))
+    }
+
+    /// The number this node holds.
+    #[inline]
+    pub fn data(self) -> f64 {
+        tape::with(|t| t.data[self.0 as usize])
+    }
+
+    /// ∂root/∂self after `root.backward()`.
+    #[inline]
+    pub fn grad(self) -> f64 {
+        tape::with(|t| t.grad[self.0 as usize])
+    }
+
+    /// Overwrites the number a leaf holds: how an optimizer updates a parameter.
+    #[inline]
+    pub fn set_data(self, data: f64) {
+        tape::with(|t| t.data[self.0 as usize] = data);
+    }
+
+    /// Overwrites this node's gradient (e.g. `p.set_grad(0.0)` for one parameter).
+    #[inline]
+    pub fn set_grad(self, grad: f64) {
+        tape::with(|t| t.grad[self.0 as usize] = grad);
+    }
+
+    /// Backpropagation: fills in `grad()` of every node that `self` depends on, with ∂self/∂node.
+    /// Gradients accumulate (call [`Tape::zero_grad`] between steps); `self`'s own is set to 1.
+    pub fn backward(self) {
+        tape::with(|t| t.backward(self.0));
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Value(data={}, grad={})", self.data(), self.grad())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(data: f64) -> Value {
+        Value::new(data)
+    }
+}

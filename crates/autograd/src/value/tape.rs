@@ -1,0 +1,185 @@
+//! The tape: every scalar ever computed, in the order it was computed.
+//!
+//! micrograd keeps a graph of heap objects that point at their children and finds an order for the
+//! backward pass by a recursive depth-first search. Here the order is free: a node can only be created
+//! after its inputs, so creation order is already a topological order, and the backward pass is one
+//! sweep over the tape from the end to the start. No pointers, no recursion, no per-node allocation.
+
+use std::cell::RefCell;
+
+/// Structure of arrays: node `i` has value `data[i]`, gradient `grad[i]`, and its inputs are the edges
+/// `edge_end[i - 1]..edge_end[i]` (from 0 for the first node), each a child index with the local
+/// derivative `∂node/∂child`.
+pub(crate) struct Storage {
+    pub(crate) data: Vec<f64>,
+    pub(crate) grad: Vec<f64>,
+    pub(crate) edge_end: Vec<u32>,
+    pub(crate) child: Vec<u32>,
+    pub(crate) local: Vec<f64>,
+    /// False inside [`Tape::no_grad`]: nodes keep their values but record no inputs.
+    pub(crate) recording: bool,
+}
+
+impl Storage {
+    const EMPTY: Storage = Storage {
+        data: Vec::new(),
+        grad: Vec::new(),
+        edge_end: Vec::new(),
+        child: Vec::new(),
+        local: Vec::new(),
+        recording: true,
+    };
+
+    /// Where node `i`'s edges start.
+    #[inline]
+    fn edge_start(&self, i: usize) -> usize {
+        if i == 0 { 0 } else { self.edge_end[i - 1] as usize }
+    }
+
+    /// The indices into `child` and `local` of node `i`'s inputs.
+    #[inline]
+    pub(crate) fn edges(&self, i: usize) -> std::ops::Range<usize> {
+        self.edge_start(i)..self.edge_end[i] as usize
+    }
+
+    /// Records a node whose value is `data` and whose inputs and local derivatives are `edges`.
+    #[inline]
+    pub(crate) fn push(&mut self, data: f64, edges: impl IntoIterator<Item = (u32, f64)>) -> u32 {
+        if self.recording {
+            for (child, local) in edges {
+                self.child.push(child);
+                self.local.push(local);
+            }
+        }
+        self.close_node(data)
+    }
+
+    /// Finishes a node whose edges were pushed directly onto `child` and `local`.
+    #[inline]
+    pub(crate) fn close_node(&mut self, data: f64) -> u32 {
+        let id = self.data.len();
+        assert!(
+            id < u32::MAX as usize,
+            "the tape is full (4 billion nodes): free each step with Tape::scope"
+        );
+        self.data.push(data);
+        self.grad.push(0.0);
+        self.edge_end.push(self.child.len() as u32);
+        id as u32
+    }
+
+    /// Frees every node from `len` on: what a training step built, once the step is over.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len >= self.data.len() {
+            return;
+        }
+        let edges = self.edge_start(len);
+        self.data.truncate(len);
+        self.grad.truncate(len);
+        self.edge_end.truncate(len);
+        self.child.truncate(edges);
+        self.local.truncate(edges);
+    }
+
+    // ANCHOR: backward
+    /// One reverse sweep from `root`: each node hands its gradient to its inputs, scaled by the local
+    /// derivative recorded when it was created (the chain rule). `+=` because a node used twice gets
+    /// a contribution from each use.
+    pub(crate) fn backward(&mut self, root: u32) {
+        let root = root as usize;
+        self.grad[root] = 1.0;
+        for node in (0..=root).rev() {
+            let g = self.grad[node];
+            // A node that does not influence the root has nothing to hand on; skipping it also keeps an
+            // unrelated infinite local derivative (say ln at 0) from turning 0 into NaN.
+            if g == 0.0 {
+                continue;
+            }
+            for e in self.edges(node) {
+                self.grad[self.child[e] as usize] += self.local[e] * g;
+            }
+        }
+    }
+    // ANCHOR_END: backward
+}
+
+thread_local! {
+    pub(crate) static TAPE: RefCell<Storage> = const { RefCell::new(Storage::EMPTY) };
+}
+
+#[inline]
+pub(crate) fn with<R>(f: impl FnOnce(&mut Storage) -> R) -> R {
+    TAPE.with_borrow_mut(f)
+}
+
+/// The thread's tape of scalar nodes. Each thread has its own, so tests run in parallel freely.
+///
+/// The usual life of a training loop:
+///
+/// ```
+/// use autograd::{Tape, Value};
+/// let w = Value::new(0.5); // parameters: created first, they live as long as the tape
+/// for _ in 0..3 {
+///     let step = Tape::scope(); // everything the step builds is freed when `step` drops
+///     let loss = (w * 3.0 - 1.0).powf(2.0);
+///     loss.backward();
+///     w.set_data(w.data() - 0.1 * w.grad());
+///     Tape::zero_grad();
+///     drop(step);
+/// }
+/// assert_eq!(Tape::len(), 1);
+/// ```
+pub struct Tape;
+
+impl Tape {
+    /// Opens a scope: every node created until the returned guard drops is freed at once when it does.
+    /// Values created inside the scope must not be used after it ends.
+    pub fn scope() -> Scope {
+        Scope { mark: Tape::len() }
+    }
+
+    /// Sets every gradient on the tape to zero (between steps that is just the parameters).
+    pub fn zero_grad() {
+        with(|t| t.grad.fill(0.0));
+    }
+
+    /// Turns gradient recording off until the returned guard drops: values are computed as usual, but no
+    /// node remembers its inputs, so evaluation and sampling cost only the forward arithmetic.
+    pub fn no_grad() -> NoGrad {
+        NoGrad { was_recording: with(|t| std::mem::replace(&mut t.recording, false)) }
+    }
+
+    /// How many nodes the tape holds.
+    pub fn len() -> usize {
+        with(|t| t.data.len())
+    }
+
+    /// Frees every node on this thread's tape, parameters included.
+    pub fn clear() {
+        with(|t| t.truncate(0));
+    }
+}
+
+/// Guard returned by [`Tape::scope`]; dropping it frees everything created since.
+#[must_use = "dropping the scope at once frees nothing useful; bind it with `let step = Tape::scope();`"]
+pub struct Scope {
+    mark: usize,
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        with(|t| t.truncate(self.mark));
+    }
+}
+
+/// Guard returned by [`Tape::no_grad`]; dropping it restores recording as it was.
+#[must_use = "bind it with `let _no_grad = Tape::no_grad();`, or recording turns back on at once"]
+pub struct NoGrad {
+    was_recording: bool,
+}
+
+impl Drop for NoGrad {
+    fn drop(&mut self) {
+        with(|t| t.recording = self.was_recording);
+    }
+}
