@@ -1,0 +1,32 @@
+//! What every stage of zero-to-gpt needs, done once and the same way for all of them, so that a diff
+//! between two stages shows the new idea and nothing else:
+//!
+//! - [`data`]: the documents, read exactly as microGPT's Python reads them.
+//! - [`vocab`]: characters ↔ token ids, with BOS.
+//! - [`pyrandom`]: CPython's `random` module, bit for bit, to reproduce Karpathy's numbers.
+//! - [`split`]: the canonical 80/10/10 split of the shuffled documents.
+//! - [`runlog`]: one JSON line per evaluation, read back by `cargo xtask compare`.
+//! - [`checkpoint`]: weights (safetensors) + config (JSON), checked on load.
+//! - [`overwrite`]: nothing the user had on disk is overwritten silently.
+//! - [`progress`]: a bar on a terminal, `step N | loss X` lines otherwise.
+//! - [`testdata`]: where tests find the data files.
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod data;
+pub mod overwrite;
+pub mod progress;
+pub mod pyrandom;
+pub mod runlog;
+pub mod split;
+pub mod testdata;
+pub mod vocab;
+
+pub use checkpoint::{Checkpoint, CheckpointError, NamedTensor, TensorData};
+pub use data::{DataError, default_data_path, load_docs};
+pub use overwrite::Replacing;
+pub use progress::Progress;
+pub use pyrandom::PyRandom;
+pub use runlog::{Record, RunLogWriter, read_run_log};
+pub use split::Split;
+pub use vocab::{UnknownChar, Vocab};

@@ -1,0 +1,117 @@
+//! The run log: one JSON line per evaluation, the same fields for every stage, so that
+//! `cargo xtask compare` can put every stage's loss curve on one plot.
+//!
+//! ```json
+//! {"stage":"bigram","step":100,"tokens_seen":3200,"elapsed_s":0.41,"train_loss":2.47,"val_loss":null}
+//! ```
+
+use crate::overwrite::{OverwriteError, Replacing, guard_replace};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The run log's file name inside a run directory.
+pub const LOG_FILE: &str = "log.jsonl";
+
+/// One evaluation during training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Which stage wrote it (`micrograd`, `bigram`, `mlp`, `nanogpt`, `microgpt`).
+    pub stage: String,
+    /// Optimisation steps taken so far.
+    pub step: usize,
+    /// Training tokens (next-character predictions) the model has learned from so far: the fair x-axis
+    /// across stages with different batch sizes.
+    pub tokens_seen: u64,
+    /// Wall-clock seconds since training started.
+    pub elapsed_s: f64,
+    /// Mean loss on the training split, `null` when not computed at this step. (A NaN would also be
+    /// written as `null`, JSON having no NaN; stages stop on a NaN loss before logging it.)
+    pub train_loss: Option<f64>,
+    /// Mean loss on the validation split, `null` when not computed at this step.
+    pub val_loss: Option<f64>,
+}
+
+/// Why the run log could not be written or read; one line each.
+#[derive(Debug)]
+pub enum RunLogError {
+    /// A file or directory operation failed.
+    Io(PathBuf, std::io::Error),
+    /// A line of the log is not a [`Record`]; `line` is 1-based.
+    BadLine { path: PathBuf, line: usize, msg: String },
+    /// The log would replace a file that is not ours.
+    Overwrite(OverwriteError),
+}
+
+impl fmt::Display for RunLogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(p, e) => write!(f, "run log {}: {e}", p.display()),
+            Self::BadLine { path, line, msg } => {
+                write!(f, "run log {} line {line} is not a run log record: {msg}", path.display())
+            }
+            Self::Overwrite(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RunLogError {}
+
+/// Appends records to a run log, one flushed line each, so a run that crashes keeps its log so far.
+#[derive(Debug)]
+pub struct RunLogWriter {
+    file: File,
+    path: PathBuf,
+    replacing: Option<Replacing>,
+}
+
+impl RunLogWriter {
+    /// Starts a fresh log at `path`, creating its directory. An existing file there is replaced only if it
+    /// is ours: it sits in one of our run directories, or it reads back as a run log.
+    pub fn create(path: &Path) -> Result<Self, RunLogError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| RunLogError::Io(dir.to_path_buf(), e))?;
+        }
+        let replacing = guard_replace(path, |p| read_run_log(p).is_ok()).map_err(RunLogError::Overwrite)?;
+        let file = File::create(path).map_err(|e| RunLogError::Io(path.to_path_buf(), e))?;
+        Ok(Self { file, path: path.to_path_buf(), replacing })
+    }
+
+    /// Writes one record as one line, straight to the file.
+    pub fn append(&mut self, record: &Record) -> Result<(), RunLogError> {
+        let mut line = serde_json::to_string(record).expect("a Record always serialises");
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .map_err(|e| RunLogError::Io(self.path.clone(), e))
+    }
+
+    /// The note to show if creating the log replaced an earlier run's log.
+    pub fn replacing(&self) -> Option<&Replacing> {
+        self.replacing.as_ref()
+    }
+
+    /// Where the log is being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads a run log back, every non-blank line a [`Record`]; a bad line is named in the error.
+pub fn read_run_log(path: &Path) -> Result<Vec<Record>, RunLogError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RunLogError::Io(path.to_path_buf(), e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| RunLogError::BadLine {
+                path: path.to_path_buf(),
+                line: i + 1,
+                msg: e.to_string(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,35 @@
+//! Where tests find their data: the repo's `data/names.txt`, and makemore's original `names.txt`, which
+//! is not ours to ship and lives beside the workspace in `../shared/data/` (or wherever `MAKEMORE_NAMES`
+//! points). Tests that need makemore's file skip, saying so, when it is absent.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (two levels above this crate's manifest).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).to_path_buf()
+}
+
+/// The repo's own `data/names.txt` (32,257 SSA 2018 names).
+pub fn ssa_names() -> PathBuf {
+    crate::data::default_data_path()
+}
+
+/// makemore's `names.txt` (32,033 names): `$MAKEMORE_NAMES` if set, else `../shared/data/names.txt` beside
+/// the workspace. `None`, after printing a "skipping: ..." line, when the file is not there.
+pub fn makemore_names() -> Option<PathBuf> {
+    let (path, how) = match std::env::var_os("MAKEMORE_NAMES") {
+        Some(p) => (PathBuf::from(p), "from MAKEMORE_NAMES"),
+        None => {
+            let root = workspace_root();
+            let beside = root.parent().unwrap_or(&root).join("shared").join("data").join("names.txt");
+            (beside, "(set MAKEMORE_NAMES=FILE to point elsewhere)")
+        }
+    };
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping: makemore's names.txt not found at {} {how}", path.display());
+        None
+    }
+}
