@@ -1,0 +1,45 @@
+//! Inference: may the model babble back to us. Start from BOS, sample a token from the
+//! temperature-scaled distribution, feed it back, stop at BOS or at the end of the context.
+
+use autograd::{Tape, Value};
+use harness::pyrandom::PyRandom;
+use harness::vocab::Vocab;
+
+use crate::config::SampleConfig;
+use crate::model::{Gpt, KvCache, softmax};
+
+// ANCHOR: sample
+/// One new name. `random.choices` over the probabilities, exactly as microGPT draws it.
+pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> String {
+    let (_scope, _no_grad) = (Tape::scope(), Tape::no_grad());
+    let mut cache = KvCache::new(model.config.n_layer);
+    let mut token_id = vocab.bos();
+    let mut sample = Vec::new();
+    for pos_id in 0..model.config.block_size {
+        let logits = model.forward(token_id, pos_id, &mut cache);
+        let scaled: Vec<Value> = logits.iter().map(|&l| l / temperature).collect();
+        let weights: Vec<f64> = softmax(&scaled).iter().map(|p| p.data()).collect();
+        token_id = rng.choices(&weights);
+        if token_id == vocab.bos() {
+            break;
+        }
+        sample.push(token_id);
+    }
+    vocab.decode(&sample)
+}
+// ANCHOR_END: sample
+
+/// microGPT's inference section: a header, then numbered samples.
+pub fn print_samples(
+    model: &Gpt,
+    vocab: &Vocab,
+    cfg: &SampleConfig,
+    rng: &mut PyRandom,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(out, "\n--- inference (new, hallucinated names) ---")?;
+    for i in 0..cfg.num_samples {
+        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng))?;
+    }
+    Ok(())
+}

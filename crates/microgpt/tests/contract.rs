@@ -1,0 +1,114 @@
+//! The stage contract: bad input gets one clear line and exit code 1; a checkpoint round-trips.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn microgpt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_microgpt")).args(args).output().expect("the microgpt binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("microgpt-contract-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Exit code 1, one line on stderr that starts with `error:` and contains `needle`, no panic.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
+}
+
+#[test]
+fn a_missing_data_file_is_one_line() {
+    let out = temp_dir("missing");
+    let output = microgpt(&["--data", "/no/such/names.txt", "--out", out.to_str().unwrap()]);
+    assert_one_line_error(&output, "/no/such/names.txt");
+}
+
+#[test]
+fn an_empty_data_file_is_one_line() {
+    let dir = temp_dir("empty");
+    let data = dir.join("empty.txt");
+    std::fs::write(&data, "\n  \n").unwrap();
+    let output = microgpt(&["--data", data.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_one_line_error(&output, "empty.txt");
+}
+
+#[test]
+fn a_non_utf8_data_file_is_one_line() {
+    let dir = temp_dir("latin1");
+    let data = dir.join("latin1.txt");
+    std::fs::write(&data, b"emma\nzo\xeb\n").unwrap();
+    let output = microgpt(&["--data", data.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_one_line_error(&output, "line 2");
+}
+
+#[test]
+fn impossible_hyperparameters_are_one_line() {
+    let out = temp_dir("hyper");
+    let out = out.to_str().unwrap();
+    assert_one_line_error(&microgpt(&["--n-embd", "10", "--n-head", "4", "--out", out]), "not divisible");
+    assert_one_line_error(&microgpt(&["--n-layer", "0", "--out", out]), "--n-layer");
+    assert_one_line_error(&microgpt(&["--block-size", "0", "--out", out]), "--block-size");
+    assert_one_line_error(&microgpt(&["--steps", "0", "--out", out]), "--steps");
+    assert_one_line_error(&microgpt(&["--temperature", "0", "--out", out]), "--temperature");
+}
+
+#[test]
+fn a_diverging_run_stops_with_one_line() {
+    let out = temp_dir("nan");
+    let output =
+        microgpt(&["train", "--steps", "50", "--learning-rate", "1e30", "--out", out.to_str().unwrap()]);
+    assert_one_line_error(&output, "the loss became");
+}
+
+#[test]
+fn train_then_sample_from_the_checkpoint() {
+    let out = temp_dir("roundtrip");
+    let dir = out.to_str().unwrap();
+    let trained = microgpt(&["train", "--steps", "30", "--out", dir]);
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    for file in ["config.json", "model.safetensors", "log.jsonl"] {
+        assert!(out.join(file).exists(), "{file} was not written");
+    }
+    let log = harness::read_run_log(&out.join("log.jsonl")).unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.step, 30);
+    assert!(last.val_loss.is_some_and(|v| v.is_finite() && v < (27f64).ln()), "{last:?}");
+
+    let sample = |seed: &str| {
+        let output = microgpt(&["sample", "--checkpoint", dir, "--seed", seed, "--num-samples", "5"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = sample("7");
+    assert_eq!(first.lines().filter(|l| l.starts_with("sample ")).count(), 5, "{first}");
+    assert_eq!(first, sample("7"), "same seed, same samples");
+    assert_ne!(first, sample("8"), "another seed, other samples");
+}
+
+#[test]
+fn a_truncated_checkpoint_is_one_line() {
+    let out = temp_dir("truncated");
+    let dir = out.to_str().unwrap();
+    assert!(microgpt(&["train", "--steps", "3", "--out", dir]).status.success());
+    let weights = out.join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    assert_one_line_error(&microgpt(&["sample", "--checkpoint", dir]), dir);
+}
+
+#[test]
+fn a_checkpoint_of_another_stage_is_refused() {
+    let out = temp_dir("foreign");
+    std::fs::write(out.join("config.json"), "{\"hello\": 1}").unwrap();
+    assert_one_line_error(&microgpt(&["sample", "--checkpoint", out.to_str().unwrap()]), "config.json");
+    // And training there does not overwrite a file that is not ours.
+    let output = microgpt(&["train", "--steps", "2", "--out", out.to_str().unwrap()]);
+    assert_one_line_error(&output, "config.json");
+    assert_eq!(std::fs::read_to_string(out.join("config.json")).unwrap(), "{\"hello\": 1}");
+}
