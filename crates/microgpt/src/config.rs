@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail, ensure};
 use clap::Args;
+use harness::vocab::Vocab;
 use serde::{Deserialize, Serialize};
 
 /// The shape of the network (everything needed to rebuild it from a checkpoint).
@@ -111,4 +112,12 @@ impl SampleConfig {
         ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
         Ok(())
     }
+}
+
+/// What a checkpoint's config.json holds besides the weights: enough to rebuild the model and decode.
+#[derive(Serialize, Deserialize)]
+pub struct Saved {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub vocab: Vocab,
 }

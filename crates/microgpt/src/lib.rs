@@ -11,3 +11,6 @@ pub mod config;
 pub mod model;
 pub mod sample;
 pub mod train;
+
+/// The stage's name in run logs and checkpoints.
+pub const STAGE: &str = "microgpt";

@@ -10,14 +10,11 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::pyrandom::PyRandom;
 use harness::vocab::Vocab;
-use serde::{Deserialize, Serialize};
 
-use microgpt::config::{ModelConfig, SampleConfig, TrainConfig};
+use microgpt::config::{ModelConfig, SampleConfig, Saved, TrainConfig};
 use microgpt::model::Gpt;
 use microgpt::sample::print_samples;
 use microgpt::train::{self, Dataset, Outputs};
-
-const STAGE: &str = "microgpt";
 
 /// The whole GPT on scalars: Karpathy's microGPT, printing what the Python prints.
 ///
@@ -74,14 +71,6 @@ struct SampleArgs {
     sample: SampleConfig,
 }
 
-/// What the checkpoint's config.json holds besides the weights.
-#[derive(Serialize, Deserialize)]
-struct Saved {
-    model: ModelConfig,
-    train: TrainConfig,
-    vocab: Vocab,
-}
-
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,7 +123,7 @@ fn train_and_save(args: &TrainArgs, out: &mut impl Write) -> Result<(Gpt, Vocab,
     let val_loss = train::train(&model, &data, &args.train, &outputs, out)?;
     out.flush()?;
     let saved = Saved { model: model.config.clone(), train: args.train.clone(), vocab: data.vocab.clone() };
-    if let Some(note) = harness::checkpoint::save(&args.out, STAGE, &saved, &model.to_tensors())? {
+    if let Some(note) = harness::checkpoint::save(&args.out, microgpt::STAGE, &saved, &model.to_tensors())? {
         eprintln!("{note}");
     }
     eprintln!("val loss {val_loss:.4}; checkpoint saved in {}", args.out.display());
@@ -142,14 +131,5 @@ fn train_and_save(args: &TrainArgs, out: &mut impl Write) -> Result<(Gpt, Vocab,
 }
 
 fn load(dir: &Path) -> Result<(Gpt, Vocab)> {
-    let ckpt = harness::checkpoint::load::<Saved>(dir, STAGE)
-        .with_context(|| format!("cannot sample from {}", dir.display()))?;
-    let model = Gpt::from_checkpoint(ckpt.config.model.clone(), &ckpt)?;
-    anyhow::ensure!(
-        model.config.vocab_size == ckpt.config.vocab.len(),
-        "the checkpoint's vocabulary has {} tokens but its weights have {}",
-        ckpt.config.vocab.len(),
-        model.config.vocab_size
-    );
-    Ok((model, ckpt.config.vocab))
+    Gpt::load(dir).with_context(|| format!("cannot sample from {}", dir.display()))
 }

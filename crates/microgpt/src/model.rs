@@ -8,7 +8,11 @@ use autograd::Value;
 use harness::checkpoint::{Checkpoint, NamedTensor};
 use harness::pyrandom::PyRandom;
 
-use crate::config::ModelConfig;
+use std::path::Path;
+
+use harness::vocab::Vocab;
+
+use crate::config::{ModelConfig, Saved};
 
 /// A weight matrix, one row per output: `linear` takes the dot product of each row with the input.
 pub type Matrix = Vec<Vec<Value>>;
@@ -195,5 +199,18 @@ impl Gpt {
         }
         model.config.vocab_size = model.wte.len();
         Ok(model)
+    }
+
+    /// Loads a checkpoint written by `microgpt train`: the model and the vocabulary it was trained on.
+    pub fn load(dir: &Path) -> Result<(Gpt, Vocab)> {
+        let ckpt = harness::checkpoint::load::<Saved>(dir, crate::STAGE)?;
+        let model = Gpt::from_checkpoint(ckpt.config.model.clone(), &ckpt)?;
+        anyhow::ensure!(
+            model.config.vocab_size == ckpt.config.vocab.len(),
+            "the checkpoint's vocabulary has {} tokens but its weights have {}",
+            ckpt.config.vocab.len(),
+            model.config.vocab_size
+        );
+        Ok((model, ckpt.config.vocab))
     }
 }

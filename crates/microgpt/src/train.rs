@@ -51,8 +51,9 @@ impl Dataset {
     }
 }
 
-/// The loss of one document: the mean over its positions of -log p(next token).
-fn doc_loss(model: &Gpt, tokens: &[usize]) -> (Value, usize) {
+/// The loss of one document (`[BOS, …, BOS]`): the mean over its positions of -log p(next token),
+/// and how many positions that is.
+pub fn doc_loss(model: &Gpt, tokens: &[usize]) -> (Value, usize) {
     let n = model.config.block_size.min(tokens.len() - 1);
     let mut cache = KvCache::new(model.config.n_layer);
     let losses: Vec<Value> = (0..n)
