@@ -236,3 +236,46 @@ fn ten_million_node_chain_does_not_overflow_the_stack() {
     approx::assert_relative_eq!(x.grad(), 2.0, max_relative = 1e-6);
     assert!(Tape::len() > 20_000_000);
 }
+
+#[test]
+fn no_grad_computes_values_but_records_nothing() {
+    let x = Value::new(3.0);
+    let no_grad = Tape::no_grad();
+    let y = x * x + 1.0;
+    assert_eq!(y.data(), 10.0);
+    y.backward();
+    assert_eq!(x.grad(), 0.0, "nothing was recorded, so nothing flows back");
+    drop(no_grad);
+    let z = x * x;
+    z.backward();
+    assert_eq!(x.grad(), 6.0, "recording is back on once the guard drops");
+}
+
+#[test]
+fn update_visits_every_parameter_with_its_gradient() {
+    let params = [Value::new(1.0), Value::new(-2.0)];
+    let loss = params[0] * 3.0 + params[1] * params[1];
+    loss.backward();
+    let mut seen = Vec::new();
+    Value::update(&params, |i, data, grad| {
+        seen.push(i);
+        *data -= 0.5 * grad;
+    });
+    assert_eq!(seen, [0, 1]);
+    assert_eq!(params[0].data(), 1.0 - 0.5 * 3.0);
+    assert_eq!(params[1].data(), -2.0 - 0.5 * -4.0);
+}
+
+#[test]
+fn powf_is_right_when_bases_and_exponents_alternate() {
+    // powf remembers its last answer; alternating inputs must never get a stale one.
+    for (x, k) in [(2.0, 3.0), (3.0, 3.0), (2.0, 3.0), (2.0, 0.5), (2.0, 3.0), (-0.0, 2.0), (0.0, 2.0)] {
+        let _scope = Tape::scope();
+        let v = Value::new(x);
+        let y = v.powf(k);
+        y.backward();
+        assert_eq!(y.data().to_bits(), f64::powf(x, k).to_bits(), "{x}^{k}");
+        // By value, not bits: a gradient accumulates from +0, so d/dx (-0)² = -0 arrives as +0.
+        assert_eq!(v.grad(), k * f64::powf(x, k - 1.0), "d/dx {x}^{k}");
+    }
+}

@@ -97,15 +97,17 @@ impl Adam {
     }
 
     pub fn step(&mut self, params: &[Value], lr_t: f64, step: usize) {
+        let (beta1, beta2, eps) = (self.beta1, self.beta2, self.eps);
+        // The bias corrections are the same for every parameter: the same bits, computed once.
         let t = (step + 1) as f64;
-        for (i, p) in params.iter().enumerate() {
-            let g = p.grad();
-            self.m[i] = self.beta1 * self.m[i] + (1.0 - self.beta1) * g;
-            self.v[i] = self.beta2 * self.v[i] + (1.0 - self.beta2) * g.powf(2.0);
-            let m_hat = self.m[i] / (1.0 - self.beta1.powf(t));
-            let v_hat = self.v[i] / (1.0 - self.beta2.powf(t));
-            p.set_data(p.data() - lr_t * m_hat / (v_hat.powf(0.5) + self.eps));
-        }
+        let (correction1, correction2) = (1.0 - beta1.powf(t), 1.0 - beta2.powf(t));
+        Value::update(params, |i, p, g| {
+            self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g;
+            self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g.powf(2.0);
+            let m_hat = self.m[i] / correction1;
+            let v_hat = self.v[i] / correction2;
+            *p -= lr_t * m_hat / (v_hat.powf(0.5) + eps);
+        });
         Tape::zero_grad();
     }
 }

@@ -41,6 +41,17 @@ impl Value {
         tape::with(|t| t.grad[self.0 as usize] = grad);
     }
 
+    /// Visits each of `params` with its value (to update) and its gradient, under one borrow of the tape:
+    /// what an optimizer's step is. `f` gets the parameter's position in `params`.
+    pub fn update(params: &[Value], mut f: impl FnMut(usize, &mut f64, f64)) {
+        tape::with(|t| {
+            for (i, p) in params.iter().enumerate() {
+                let p = p.0 as usize;
+                f(i, &mut t.data[p], t.grad[p]);
+            }
+        });
+    }
+
     /// Backpropagation: fills in `grad()` of every node that `self` depends on, with ∂self/∂node.
     /// Gradients accumulate (call [`Tape::zero_grad`] between steps); `self`'s own is set to 1.
     pub fn backward(self) {

@@ -42,7 +42,11 @@ impl Value {
 
     /// `self^k` for a constant exponent: d/dx x^k = k·x^(k-1).
     pub fn powf(self, k: f64) -> Value {
-        unary(self, |x| (x.powf(k), k * x.powf(k - 1.0)))
+        tape::with(|t| {
+            let x = t.data[self.0 as usize];
+            let (out, dout_dx) = t.pow_memo.get(x, k, || (x.powf(k), k * x.powf(k - 1.0)));
+            Value(t.push(out, [(self.0, dout_dx)]))
+        })
     }
 
     /// e^x is its own derivative.
@@ -102,15 +106,19 @@ impl Value {
                     .fold(0.0, |acc, (w, x)| acc + t.data[w.0 as usize] * t.data[x.0 as usize]);
                 return Value(t.close_node(acc));
             }
-            t.child.reserve(2 * ws.len());
-            t.local.reserve(2 * ws.len());
+            // Room for the edges first, then one pass that computes and records: interleaved
+            // w₀, x₀, w₁, x₁, … as the chain of products would list them.
+            let start = t.child.len();
+            t.child.resize(start + 2 * ws.len(), 0);
+            t.local.resize(start + 2 * ws.len(), 0.0);
+            let (data, child, local) = (&t.data, &mut t.child[start..], &mut t.local[start..]);
             let mut acc = 0.0;
-            // Edges interleaved w₀, x₀, w₁, x₁, … as the chain of products would list them.
-            for (w, x) in ws.iter().zip(xs) {
-                let (wd, xd) = (t.data[w.0 as usize], t.data[x.0 as usize]);
+            let edges = child.chunks_exact_mut(2).zip(local.chunks_exact_mut(2));
+            for ((w, x), (c, l)) in ws.iter().zip(xs).zip(edges) {
+                let (wd, xd) = (data[w.0 as usize], data[x.0 as usize]);
                 acc += wd * xd;
-                t.child.extend_from_slice(&[w.0, x.0]);
-                t.local.extend_from_slice(&[xd, wd]);
+                c.copy_from_slice(&[w.0, x.0]);
+                l.copy_from_slice(&[xd, wd]);
             }
             Value(t.close_node(acc))
         })

@@ -18,6 +18,31 @@ pub(crate) struct Storage {
     pub(crate) local: Vec<f64>,
     /// False inside [`Tape::no_grad`]: nodes keep their values but record no inputs.
     pub(crate) recording: bool,
+    /// The last `powf` computed. A softmax divides every element by the same total, `e / total` being
+    /// `e * total^-1`, so it asks for the same power n times in a row; libm's `pow` is the slowest
+    /// thing in the forward pass, and a pure function, so remembering one answer is exact.
+    pub(crate) pow_memo: PowMemo,
+}
+
+/// A one-entry cache of `(x, k) ↦ (x^k, k·x^(k-1))`, keyed on the exact bits of x and k.
+pub(crate) struct PowMemo {
+    key: (u64, u64),
+    value: (f64, f64),
+}
+
+impl PowMemo {
+    const EMPTY: PowMemo =
+        PowMemo { key: (f64::NAN.to_bits(), f64::NAN.to_bits()), value: (f64::NAN, f64::NAN) };
+
+    #[inline]
+    pub(crate) fn get(&mut self, x: f64, k: f64, compute: impl FnOnce() -> (f64, f64)) -> (f64, f64) {
+        let key = (x.to_bits(), k.to_bits());
+        if key != self.key {
+            self.key = key;
+            self.value = compute();
+        }
+        self.value
+    }
 }
 
 impl Storage {
@@ -28,6 +53,7 @@ impl Storage {
         child: Vec::new(),
         local: Vec::new(),
         recording: true,
+        pow_memo: PowMemo::EMPTY,
     };
 
     /// Where node `i`'s edges start.
@@ -95,8 +121,9 @@ impl Storage {
             if g == 0.0 {
                 continue;
             }
-            for e in self.edges(node) {
-                self.grad[self.child[e] as usize] += self.local[e] * g;
+            let edges = self.edges(node);
+            for (&child, &local) in self.child[edges.clone()].iter().zip(&self.local[edges]) {
+                self.grad[child as usize] += local * g;
             }
         }
     }
