@@ -173,15 +173,29 @@ impl Gpt {
 }
 // ANCHOR_END: model
 
-/// Checkpoint I/O: every matrix as an f64 tensor named as in `state_dict`.
+/// Weights in and out: for checkpoints and for evaluation threads, which each have their own tape.
 impl Gpt {
+    /// Every matrix's values, in `state_dict` order.
+    pub fn weights(&self) -> Vec<Vec<f64>> {
+        self.state_dict().into_iter().map(|(_, m)| m.iter().flatten().map(|v| v.data()).collect()).collect()
+    }
+
+    /// A model of shape `config` on this thread's tape, holding `weights` (in `state_dict` order).
+    pub fn from_weights(config: ModelConfig, weights: &[Vec<f64>]) -> Gpt {
+        let model = Gpt::new(config, 0.0, &mut PyRandom::new(0));
+        for ((_, m), w) in model.state_dict().into_iter().zip(weights) {
+            for (p, &d) in m.iter().flatten().zip(w) {
+                p.set_data(d);
+            }
+        }
+        model
+    }
+
     pub fn to_tensors(&self) -> Vec<NamedTensor> {
         self.state_dict()
             .into_iter()
-            .map(|(name, m)| {
-                let data = m.iter().flatten().map(|v| v.data()).collect();
-                NamedTensor::f64(name, &[m.len(), m[0].len()], data)
-            })
+            .zip(self.weights())
+            .map(|((name, m), data)| NamedTensor::f64(name, &[m.len(), m[0].len()], data))
             .collect()
     }
 
