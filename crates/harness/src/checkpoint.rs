@@ -242,8 +242,8 @@ pub fn save<C: Serialize>(
     let note_config = guard_replace(&config_path, is_our_config).map_err(CheckpointError::Overwrite)?;
     let note_weights = guard_replace(&weights_path, is_our_weights).map_err(CheckpointError::Overwrite)?;
 
-    let bytes = serialize_weights(stage, tensors)
-        .map_err(|e| CheckpointError::BadWeights(weights_path.clone(), e))?;
+    let bytes =
+        serialize_weights(tensors).map_err(|e| CheckpointError::BadWeights(weights_path.clone(), e))?;
     let manifest =
         Manifest { bytes: bytes.len() as u64, fnv1a64: fnv1a64_hex(&bytes), tensors: manifest_tensors };
     let file = ConfigFile {
@@ -341,7 +341,7 @@ pub fn is_our_weights(path: &Path) -> bool {
     })
 }
 
-fn serialize_weights(stage: &str, tensors: &[NamedTensor]) -> Result<Vec<u8>, String> {
+fn serialize_weights(tensors: &[NamedTensor]) -> Result<Vec<u8>, String> {
     let bytes: Vec<Vec<u8>> = tensors.iter().map(|t| t.data.to_le_bytes()).collect();
     let views = tensors
         .iter()
@@ -349,8 +349,9 @@ fn serialize_weights(stage: &str, tensors: &[NamedTensor]) -> Result<Vec<u8>, St
         .map(|(t, b)| Ok((t.name.as_str(), TensorView::new(t.data.dtype(), t.shape.clone(), b)?)))
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
         .map_err(|e| e.to_string())?;
-    let meta =
-        HashMap::from([("format".to_owned(), FORMAT.to_owned()), ("stage".to_owned(), stage.to_owned())]);
+    // One metadata entry only: safetensors keeps metadata in a HashMap, whose order (and so the file's
+    // bytes) would change from run to run with two. The stage is recorded in config.json.
+    let meta = HashMap::from([("format".to_owned(), FORMAT.to_owned())]);
     safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())
 }
 

@@ -249,3 +249,15 @@ fn garbage_weights_vouched_for_by_the_config_still_fail_cleanly() {
         assert!(err.to_string().contains(want), "{err}");
     }
 }
+
+#[test]
+fn the_same_checkpoint_is_the_same_bytes() {
+    // Same seed, same data → the same files, byte for byte (no map-ordered metadata).
+    let (a, b) = (fresh_dir("bytes-a"), fresh_dir("bytes-b"));
+    for dir in [&a, &b] {
+        harness::checkpoint::save(dir, "test", &config(), &tensors()).unwrap();
+    }
+    for file in [harness::checkpoint::WEIGHTS_FILE, harness::checkpoint::CONFIG_FILE] {
+        assert_eq!(std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap(), "{file}");
+    }
+}
