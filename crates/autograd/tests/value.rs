@@ -279,3 +279,19 @@ fn powf_is_right_when_bases_and_exponents_alternate() {
         assert_eq!(v.grad(), k * f64::powf(x, k - 1.0), "d/dx {x}^{k}");
     }
 }
+
+#[test]
+fn backward_leaves_other_graphs_alone() {
+    // The lecture's two examples on one tape: the second backward must not touch the first's gradients,
+    // even though the first graph's inner nodes still hold gradients and lie below the second root.
+    let (a, b, c, f) = (Value::new(2.0), Value::new(-3.0), Value::new(10.0), Value::new(-2.0));
+    let l = (a * b + c) * f;
+    l.backward();
+    let first: Vec<f64> = [a, b, c, f].iter().map(|v| v.grad()).collect();
+    assert_eq!(first, [6.0, -4.0, -2.0, 4.0]);
+    let x = Value::new(0.5);
+    let o = (x * 3.0).tanh();
+    o.backward();
+    assert_eq!([a, b, c, f].map(|v| v.grad()).to_vec(), first);
+    approx::assert_relative_eq!(x.grad(), 3.0 * (1.0 - (1.5f64).tanh().powi(2)), max_relative = 1e-15);
+}

@@ -22,6 +22,8 @@ pub(crate) struct Storage {
     /// `e * total^-1`, so it asks for the same power n times in a row; libm's `pow` is the slowest
     /// thing in the forward pass, and a pure function, so remembering one answer is exact.
     pub(crate) pow_memo: PowMemo,
+    /// Scratch for `backward`: which nodes the root depends on.
+    reached: Vec<bool>,
 }
 
 /// A one-entry cache of `(x, k) ↦ (x^k, k·x^(k-1))`, keyed on the exact bits of x and k.
@@ -54,6 +56,7 @@ impl Storage {
         local: Vec::new(),
         recording: true,
         pow_memo: PowMemo::EMPTY,
+        reached: Vec::new(),
     };
 
     /// Where node `i`'s edges start.
@@ -110,20 +113,25 @@ impl Storage {
     // ANCHOR: backward
     /// One reverse sweep from `root`: each node hands its gradient to its inputs, scaled by the local
     /// derivative recorded when it was created (the chain rule). `+=` because a node used twice gets
-    /// a contribution from each use.
+    /// a contribution from each use. Only the root's ancestors take part: a node of some other graph
+    /// lower on the tape may hold a gradient from an earlier `backward`, and must not pass it on.
     pub(crate) fn backward(&mut self, root: u32) {
         let root = root as usize;
         self.grad[root] = 1.0;
+        self.reached.clear();
+        self.reached.resize(root + 1, false);
+        self.reached[root] = true;
         for node in (0..=root).rev() {
             let g = self.grad[node];
-            // A node that does not influence the root has nothing to hand on; skipping it also keeps an
-            // unrelated infinite local derivative (say ln at 0) from turning 0 into NaN.
-            if g == 0.0 {
+            // A node with no gradient has nothing to hand on; skipping it also keeps an infinite local
+            // derivative elsewhere (say ln at 0) from turning 0 into NaN.
+            if !self.reached[node] || g == 0.0 {
                 continue;
             }
             let edges = self.edges(node);
             for (&child, &local) in self.child[edges.clone()].iter().zip(&self.local[edges]) {
                 self.grad[child as usize] += local * g;
+                self.reached[child as usize] = true;
             }
         }
     }
