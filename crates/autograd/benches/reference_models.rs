@@ -1,0 +1,115 @@
+//! Training-step time of the two reference models against PyTorch's, measured on this machine with
+//! `shared/bench/torch_ref.py` (2 threads): `cargo bench -p autograd`.
+//!
+//! Options (after `--`): `--steps N` (default 300, as the PyTorch script), `--only mlp|gpt`, `--long N`
+//! to also run N more transformer steps and report whether memory grew.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+
+use autograd::bench::{Report, bench_mlp, bench_transformer};
+
+/// PyTorch 2.x CPU, 2 threads, on this machine (ms per step).
+const TORCH_MLP_MS: f64 = 0.39;
+const TORCH_GPT_MS: f64 = 12.1;
+
+fn names_path() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("MAKEMORE_NAMES") {
+        return Some(PathBuf::from(p));
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/names.txt");
+    p.exists().then_some(p)
+}
+
+/// The documents as token ids (characters sorted, as makemore), and the vocabulary size with BOS.
+fn load_docs() -> (Vec<Vec<usize>>, usize) {
+    let text = match names_path().map(std::fs::read_to_string) {
+        Some(Ok(text)) => text,
+        _ => {
+            eprintln!("note: makemore's names.txt not found (set MAKEMORE_NAMES); timing on synthetic names");
+            let mut rng = autograd::bench::SplitMix(7);
+            (0..32_033)
+                .map(|_| {
+                    let len = 3 + rng.below(6);
+                    (0..len).map(|_| (b'a' + rng.below(26) as u8) as char).collect::<String>() + "\n"
+                })
+                .collect()
+        }
+    };
+    let words: Vec<&str> = text.lines().map(str::trim).filter(|w| !w.is_empty()).collect();
+    let mut chars: Vec<char> = words.iter().flat_map(|w| w.chars()).collect();
+    chars.sort_unstable();
+    chars.dedup();
+    let docs = words.iter().map(|w| w.chars().map(|c| chars.binary_search(&c).unwrap()).collect()).collect();
+    (docs, chars.len() + 1)
+}
+
+/// Resident memory of this process in MiB (Linux), for the growth check.
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn arg(name: &str) -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
+}
+
+fn row(r: &Report, torch: f64) {
+    println!(
+        "{:<20} {:>9} {:>10.3} {:>9.3} {:>10.2} {:>8.2}x {:>9.4} {:>8.2}",
+        r.name,
+        r.params,
+        r.ms_per_step,
+        r.cpu_ms_per_step,
+        torch,
+        torch / r.ms_per_step,
+        r.loss,
+        r.tape_bytes as f64 / (1 << 20) as f64
+    );
+}
+
+fn main() {
+    let steps = arg("--steps").unwrap_or(300);
+    let (docs, vocab) = load_docs();
+    println!("threads: {} (rayon), steps: {steps}, batch: 32", rayon::current_num_threads());
+    println!(
+        "{:<20} {:>9} {:>10} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "model", "params", "ms/step", "cpu ms", "torch ms", "speedup", "loss", "tape MiB"
+    );
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    let mut reports = Vec::new();
+    if only.as_deref().is_none_or(|o| o == "mlp") {
+        let mlp = bench_mlp(&docs, vocab, steps, 1337);
+        row(&mlp, TORCH_MLP_MS);
+        reports.push(mlp);
+    }
+    if only.as_deref().is_none_or(|o| o == "gpt") {
+        let gpt = bench_transformer(&docs, vocab, steps, 1337);
+        row(&gpt, TORCH_GPT_MS);
+        reports.push(gpt);
+    }
+    for r in &reports {
+        if r.tape_bytes != r.tape_bytes_after_warmup {
+            println!(
+                "WARNING: {} tape grew from {} to {} bytes across steps",
+                r.name, r.tape_bytes_after_warmup, r.tape_bytes
+            );
+        }
+    }
+    if let Some(long) = arg("--long") {
+        let before = rss_mib();
+        let r = bench_transformer(&docs, vocab, long, 1);
+        let after = rss_mib();
+        println!(
+            "long run: {long} transformer steps at {:.3} ms/step; RSS {:.1} MiB before, {:.1} MiB after; tape {} → {} bytes",
+            r.ms_per_step,
+            before.unwrap_or(f64::NAN),
+            after.unwrap_or(f64::NAN),
+            r.tape_bytes_after_warmup,
+            r.tape_bytes
+        );
+    }
+}
