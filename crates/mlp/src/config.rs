@@ -1,0 +1,98 @@
+//! The hyperparameters, with the lecture's values as defaults and its names as flags.
+
+use anyhow::{Result, ensure};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+/// The shape of the network (everything needed to rebuild it from a checkpoint).
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Context length: how many characters the model sees to predict the next one.
+    #[arg(long, default_value_t = 3)]
+    pub block_size: usize,
+    /// Dimension of each character's embedding vector (the lookup table C is vocab_size × n_embd).
+    #[arg(long, default_value_t = 10)]
+    pub n_embd: usize,
+    /// Number of tanh neurons in the hidden layer (in each hidden layer, with --wavenet).
+    #[arg(long, default_value_t = 200)]
+    pub n_hidden: usize,
+    /// Batch-normalise the hidden pre-activations (makemore part 3); the hidden biases are then dropped.
+    #[arg(long)]
+    pub batchnorm: bool,
+    /// makemore part 5's hierarchy: fuse consecutive pairs, layer by layer (block size a power of 2;
+    /// implies --batchnorm). Part 5 uses --block-size 8 --n-embd 24 --n-hidden 128.
+    #[arg(long)]
+    pub wavenet: bool,
+    /// Number of tokens: the data's characters plus BOS (set from the data, not a flag).
+    #[arg(skip)]
+    pub vocab_size: usize,
+}
+
+impl ModelConfig {
+    /// Whether the hidden layers are batch-normalised.
+    pub fn uses_batchnorm(&self) -> bool {
+        self.batchnorm || self.wavenet
+    }
+
+    /// Rejects shapes the model cannot have, with one clear line.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in
+            [("--block-size", self.block_size), ("--n-embd", self.n_embd), ("--n-hidden", self.n_hidden)]
+        {
+            ensure!(value > 0, "{name} must be at least 1");
+        }
+        ensure!(
+            !self.wavenet || (self.block_size >= 2 && self.block_size.is_power_of_two()),
+            "--wavenet fuses the context in pairs: --block-size must be a power of 2 (2, 4, 8, …), got {}",
+            self.block_size
+        );
+        Ok(())
+    }
+}
+
+/// How to initialise and train: minibatch SGD, the learning rate cut tenfold halfway.
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Number of training steps (one minibatch each).
+    #[arg(long, default_value_t = 200_000)]
+    pub steps: usize,
+    /// Examples per minibatch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// SGD step size for the first half of training; the second half uses a tenth of it.
+    #[arg(long, default_value_t = 0.1)]
+    pub learning_rate: f64,
+    /// Seed of the random stream (the initial weights, the minibatches, then sampling).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Measure the loss on the whole train and validation splits every this many steps (0: only at the end).
+    #[arg(long, default_value_t = 20_000)]
+    pub eval_interval: usize,
+    /// Start with a near-uniform prediction: output weights ×0.01, output biases 0 (makemore part 3).
+    #[arg(long)]
+    pub scale_output: bool,
+    /// Kaiming init for tanh: hidden weights ~ N(0, (5/3)² / fan_in), biases ×0.01 (makemore part 3).
+    #[arg(long)]
+    pub kaiming: bool,
+}
+
+impl TrainConfig {
+    /// Rejects impossible settings with one clear line.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(self.steps > 0, "--steps must be at least 1");
+        ensure!(self.batch_size > 0, "--batch-size must be at least 1");
+        ensure!(
+            self.learning_rate.is_finite() && self.learning_rate >= 0.0,
+            "--learning-rate must be a finite number ≥ 0"
+        );
+        Ok(())
+    }
+}
+
+/// How to sample.
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SampleConfig {
+    /// How many names to generate.
+    #[arg(long, default_value_t = 20)]
+    pub num_samples: usize,
+}

@@ -1,0 +1,129 @@
+//! The lecture's numbers: the examples each split makes, the parameter counts, and short seeded runs
+//! that only a correct model finishes below the best bigram.
+
+use harness::progress::Progress;
+use harness::pyrandom::PyRandom;
+use mlp::config::{ModelConfig, TrainConfig};
+use mlp::train::{self, Dataset, Examples, Outputs};
+
+fn docs(path: &std::path::Path) -> Vec<String> {
+    harness::load_docs(path).unwrap()
+}
+
+fn model_config(block_size: usize, n_embd: usize, n_hidden: usize) -> ModelConfig {
+    ModelConfig { block_size, n_embd, n_hidden, batchnorm: false, wavenet: false, vocab_size: 0 }
+}
+
+fn train_config(steps: usize) -> TrainConfig {
+    TrainConfig {
+        steps,
+        batch_size: 32,
+        learning_rate: 0.1,
+        seed: 42,
+        eval_interval: 0,
+        scale_output: false,
+        kaiming: false,
+    }
+}
+
+#[test]
+fn the_sliding_window_of_emma() {
+    // vocab "aem" + BOS (3): emma = [3, 1, 2, 2, 0, 3]
+    let ex = Examples::new(&[vec![3, 1, 2, 2, 0, 3]], 3, 3);
+    assert_eq!(ex.y, [1, 2, 2, 0, 3]);
+    assert_eq!(ex.x, [3, 3, 3, /**/ 3, 3, 1, /**/ 3, 1, 2, /**/ 1, 2, 2, /**/ 2, 2, 0]);
+}
+
+#[test]
+fn makemore_names_examples_match_the_lecture() {
+    let Some(path) = harness::testdata::makemore_names() else { return };
+    let docs = docs(&path);
+    let data = Dataset::new(&docs, 3).unwrap();
+    assert_eq!((data.train.len(), data.val.len(), data.test.len()), (182_625, 22_655, 22_866));
+    assert_eq!(data.train.len() + data.val.len() + data.test.len(), harness::split::n_predictions(&docs));
+    assert_eq!(data.train.x.len(), 3 * 182_625);
+}
+
+#[test]
+fn repo_names_examples() {
+    let docs = docs(&harness::testdata::ssa_names());
+    let data = Dataset::new(&docs, 3).unwrap();
+    assert_eq!((data.train.len(), data.val.len(), data.test.len()), (183_802, 22_949, 23_053));
+    // The number of examples does not depend on the context length, only their width.
+    let wide = Dataset::new(&docs, 8).unwrap();
+    assert_eq!(wide.train.len(), 183_802);
+    assert_eq!(wide.train.x.len(), 8 * 183_802);
+}
+
+#[test]
+fn parameter_counts_match_the_lectures() {
+    let data = Dataset::new(&docs(&harness::testdata::ssa_names())[..100], 8).unwrap();
+    let mut rng = PyRandom::new(42);
+    let part2 = train::build(&model_config(3, 10, 200), &train_config(1), &data, &mut rng).unwrap();
+    assert_eq!(part2.num_params(), 11_897);
+    // Part 3 drops b1 (batch norm's shift replaces it) and adds a gain and a bias per neuron.
+    let part3 = ModelConfig { batchnorm: true, ..model_config(3, 10, 200) };
+    assert_eq!(
+        train::build(&part3, &train_config(1), &data, &mut rng).unwrap().num_params(),
+        11_897 - 200 + 400
+    );
+    let part5 = ModelConfig { wavenet: true, ..model_config(8, 24, 128) };
+    let wavenet = train::build(&part5, &train_config(1), &data, &mut rng).unwrap();
+    assert_eq!(wavenet.num_params(), 76_579);
+    assert_eq!(wavenet.hidden.len(), 3);
+}
+
+/// The val loss of the best count bigram (smoothing 1, counted on the training words) on `docs`' split:
+/// the number an MLP that learned anything from its context must beat.
+fn bigram_val_loss(docs: &[String]) -> f64 {
+    let data = Dataset::new(docs, 1).unwrap();
+    let v = data.vocab.len();
+    let mut n = vec![1.0f64; v * v];
+    for (x, y) in data.train.x.iter().zip(&data.train.y) {
+        n[x * v + y] += 1.0;
+    }
+    let row_sums: Vec<f64> = n.chunks(v).map(|r| r.iter().sum()).collect();
+    let nll: f64 = data.val.x.iter().zip(&data.val.y).map(|(x, y)| -(n[x * v + y] / row_sums[*x]).ln()).sum();
+    nll / data.val.len() as f64
+}
+
+fn short_run(model: ModelConfig, cfg: TrainConfig) -> (f64, f64) {
+    let docs = docs(&harness::testdata::ssa_names());
+    let bigram = bigram_val_loss(&docs);
+    let data = Dataset::new(&docs, model.block_size).unwrap();
+    let mut rng = PyRandom::new(cfg.seed);
+    let mut mlp = train::build(&model, &cfg, &data, &mut rng).unwrap();
+    let outputs = Outputs { run_log: None, progress: Progress::plain(cfg.steps, std::io::sink()) };
+    let losses = train::train(&mut mlp, &data, &cfg, &mut rng, outputs).unwrap();
+    (losses.val, bigram)
+}
+
+#[test]
+fn the_mlp_beats_the_bigram_within_a_few_thousand_steps() {
+    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(6000) };
+    let (val, bigram) = short_run(model_config(3, 10, 200), cfg);
+    assert!((2.47..2.48).contains(&bigram), "{bigram}");
+    assert!(val < bigram - 0.05, "mlp val {val} vs bigram {bigram}");
+}
+
+#[test]
+fn batchnorm_trains_too() {
+    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(6000) };
+    let (val, bigram) = short_run(ModelConfig { batchnorm: true, ..model_config(3, 10, 200) }, cfg);
+    assert!(val < bigram - 0.05, "mlp+batchnorm val {val} vs bigram {bigram}");
+}
+
+#[test]
+#[ignore = "trains the WaveNet for 10,000 steps"]
+fn the_wavenet_beats_the_bigram() {
+    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(10_000) };
+    let (val, bigram) = short_run(ModelConfig { wavenet: true, ..model_config(8, 24, 128) }, cfg);
+    assert!(val < bigram - 0.1, "wavenet val {val} vs bigram {bigram}");
+}
+
+#[test]
+#[ignore = "the lecture's full run: 200,000 steps"]
+fn the_full_run_reaches_the_lecture_numbers() {
+    let (val, _) = short_run(model_config(3, 10, 200), train_config(200_000));
+    assert!(val < 2.22, "val {val}");
+}
