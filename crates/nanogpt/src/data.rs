@@ -1,0 +1,174 @@
+//! The data as batches of (B, T) inputs and targets, from either source:
+//!
+//! - names (one per line, the canonical split): each name one row, makemore's way:
+//!   `x = [BOS, c1 … cn, pad …]`, `y = [c1 … cn, BOS, IGNORE …]` (names longer than T - 1 are cut);
+//! - a plain text file (`--text`): one stream of characters, 90% to train on and 10% held out; an
+//!   example is any window of T + 1 characters, predicting each of its last T from the ones before.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use harness::{PyRandom, Split, Vocab};
+
+use crate::model::IGNORE;
+
+/// The examples of one split.
+pub enum Examples {
+    /// One row of T inputs and T targets per name, stored back to back.
+    Rows { x: Vec<usize>, y: Vec<usize> },
+    /// A stream of tokens; the example at `i` is the window `i..i + T + 1`.
+    Stream(Vec<usize>),
+}
+
+/// A batch of B sequences of T tokens, row by row, and their targets.
+#[derive(Default, Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub x: Vec<usize>,
+    pub y: Vec<usize>,
+    pub b: usize,
+}
+
+impl Batch {
+    /// How many targets are predictions to learn (not padding).
+    pub fn n_targets(&self) -> usize {
+        self.y.iter().filter(|&&y| y != IGNORE).count()
+    }
+}
+
+// ANCHOR: rows
+/// makemore's rows for names: `[BOS] + name + [BOS]`, input the first T tokens, target the next T;
+/// positions past the name's end have input BOS (padding) and target `IGNORE`.
+pub fn name_rows(docs: &[Vec<usize>], bos: usize, t: usize) -> Examples {
+    let (mut x, mut y) = (vec![bos; docs.len() * t], vec![IGNORE; docs.len() * t]);
+    for (i, doc) in docs.iter().enumerate() {
+        let seq: Vec<usize> = [bos].into_iter().chain(doc.iter().copied()).chain([bos]).collect();
+        let n = t.min(seq.len() - 1);
+        x[i * t..i * t + n].copy_from_slice(&seq[..n]);
+        y[i * t..i * t + n].copy_from_slice(&seq[1..=n]);
+    }
+    Examples::Rows { x, y }
+}
+// ANCHOR_END: rows
+
+impl Examples {
+    /// How many distinct examples there are for sequences of `t` tokens.
+    pub fn len(&self, t: usize) -> usize {
+        match self {
+            Examples::Rows { x, .. } => x.len() / t,
+            Examples::Stream(tokens) => tokens.len().saturating_sub(t),
+        }
+    }
+
+    /// Appends example `i` to `batch`.
+    fn push(&self, i: usize, t: usize, batch: &mut Batch) {
+        match self {
+            Examples::Rows { x, y } => {
+                batch.x.extend_from_slice(&x[i * t..(i + 1) * t]);
+                batch.y.extend_from_slice(&y[i * t..(i + 1) * t]);
+            }
+            Examples::Stream(tokens) => {
+                batch.x.extend_from_slice(&tokens[i..i + t]);
+                batch.y.extend_from_slice(&tokens[i + 1..i + t + 1]);
+            }
+        }
+        batch.b += 1;
+    }
+
+    /// `b` examples drawn uniformly with replacement (makemore's and nanoGPT's `get_batch`).
+    pub fn sample(&self, rng: &mut PyRandom, b: usize, t: usize, batch: &mut Batch) {
+        batch.x.clear();
+        batch.y.clear();
+        batch.b = 0;
+        let n = self.len(t) as u64;
+        for _ in 0..b {
+            self.push(rng.randbelow(n) as usize, t, batch);
+        }
+    }
+
+    /// Every example once, in batches of up to `b`: every name, or the stream cut into consecutive
+    /// windows (each token predicted once). For the exact loss of a whole split.
+    pub fn all(&self, b: usize, t: usize) -> Vec<Batch> {
+        let starts: Vec<usize> = match self {
+            Examples::Rows { .. } => (0..self.len(t)).collect(),
+            Examples::Stream(_) => (0..self.len(t)).step_by(t).collect(),
+        };
+        starts
+            .chunks(b)
+            .map(|chunk| {
+                let mut batch = Batch::default();
+                chunk.iter().for_each(|&i| self.push(i, t, &mut batch));
+                batch
+            })
+            .collect()
+    }
+}
+
+/// Where the examples come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// One name per line; a sample is one name.
+    Names,
+    /// One stream of characters; a sample is a continuation of the prompt.
+    Text,
+}
+
+/// Both splits, tokenised, with their vocabulary.
+pub struct Dataset {
+    pub source: Source,
+    pub vocab: Vocab,
+    pub train: Examples,
+    pub val: Examples,
+}
+
+impl Dataset {
+    /// The names file on the canonical split (train and val; test stays untouched).
+    pub fn names(path: &Path, block_size: usize) -> Result<Dataset> {
+        let docs = harness::load_docs(path)?;
+        let vocab = Vocab::from_docs(&docs);
+        let split = Split::new(&docs);
+        let encode = |docs: &[String]| -> Result<Vec<Vec<usize>>> {
+            Ok(docs.iter().map(|d| vocab.encode(d)).collect::<Result<_, _>>()?)
+        };
+        let (train, val) = (encode(&split.train)?, encode(&split.val)?);
+        ensure!(!train.is_empty() && !val.is_empty(), "{}: too few names to split", path.display());
+        let bos = vocab.bos();
+        Ok(Dataset {
+            source: Source::Names,
+            train: name_rows(&train, bos, block_size),
+            val: name_rows(&val, bos, block_size),
+            vocab,
+        })
+    }
+
+    /// A plain text file as one stream of characters, the first 90% for training, the rest held out.
+    pub fn text(path: &Path, block_size: usize) -> Result<Dataset> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        ensure!(!text.trim().is_empty(), "{} is empty", path.display());
+        let vocab = Vocab::from_docs(&[&text]);
+        let tokens = vocab.encode(&text)?;
+        let n = (0.9 * tokens.len() as f64) as usize;
+        let (train, val) = (tokens[..n].to_vec(), tokens[n..].to_vec());
+        for (name, part) in [("training", &train), ("validation", &val)] {
+            ensure!(
+                part.len() > block_size,
+                "{}: the {name} part has {} characters, too few for --block-size {block_size}",
+                path.display(),
+                part.len()
+            );
+        }
+        Ok(Dataset {
+            source: Source::Text,
+            vocab,
+            train: Examples::Stream(train),
+            val: Examples::Stream(val),
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The stage contract: bad input gets one clear line and exit code 1; a checkpoint round-trips; the
+//! same seed gives the same run; training resumes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A tiny model, so that each run takes a moment.
+const TINY: [&str; 10] =
+    ["--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--eval-iters", "2", "--batch-size", "8"];
+
+fn nanogpt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanogpt")).args(args).output().expect("the nanogpt binary runs")
+}
+
+fn train(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--out", dir.to_str().unwrap()];
+    args.extend(TINY);
+    args.extend(extra);
+    nanogpt(&args)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nanogpt-contract-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Exit code 1, one line on stderr that starts with `error:` and contains `needle`, no panic.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
+}
+
+fn assert_success(output: &Output) {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn a_missing_data_file_is_one_line() {
+    let out = temp_dir("missing");
+    assert_one_line_error(&train(&out, &["--data", "/no/such/names.txt"]), "/no/such/names.txt");
+    assert_one_line_error(&train(&out, &["--text", "/no/such/input.txt"]), "/no/such/input.txt");
+}
+
+#[test]
+fn empty_and_non_utf8_files_are_one_line() {
+    let dir = temp_dir("bad-data");
+    let (empty, latin1) = (dir.join("empty.txt"), dir.join("latin1.txt"));
+    std::fs::write(&empty, "\n  \n").unwrap();
+    std::fs::write(&latin1, b"emma\nzo\xeb\n").unwrap();
+    let run = dir.join("run");
+    assert_one_line_error(&train(&run, &["--data", empty.to_str().unwrap()]), "empty.txt");
+    assert_one_line_error(&train(&run, &["--text", empty.to_str().unwrap()]), "empty");
+    assert_one_line_error(&train(&run, &["--data", latin1.to_str().unwrap()]), "line 2");
+    assert_one_line_error(&train(&run, &["--text", latin1.to_str().unwrap()]), "UTF-8");
+    // A text too short for one window of the block size.
+    let short = dir.join("short.txt");
+    std::fs::write(&short, "to be or not to be").unwrap();
+    assert_one_line_error(&train(&run, &["--text", short.to_str().unwrap()]), "too few");
+}
+
+#[test]
+fn impossible_hyperparameters_are_one_line() {
+    let out = temp_dir("hyper");
+    let out = out.to_str().unwrap();
+    let run = |args: &[&str]| nanogpt(&[&["train", "--out", out], args].concat());
+    assert_one_line_error(&run(&["--n-embd", "10", "--n-head", "4"]), "not divisible");
+    for flag in
+        ["--n-layer", "--n-head", "--n-embd", "--block-size", "--steps", "--batch-size", "--eval-iters"]
+    {
+        assert_one_line_error(&run(&[flag, "0"]), flag);
+    }
+    assert_one_line_error(&run(&["--dropout", "1"]), "--dropout");
+    assert_one_line_error(&run(&["--learning-rate", "nan"]), "--learning-rate");
+    assert_one_line_error(&run(&["--beta2", "1"]), "--beta2");
+    assert_one_line_error(&nanogpt(&["--temperature", "0", "--out", out]), "--temperature");
+}
+
+#[test]
+fn a_diverging_run_stops_with_one_line() {
+    let out = temp_dir("nan");
+    let output = train(&out, &["--steps", "50", "--learning-rate", "1e30", "--warmup-steps", "0"]);
+    assert_one_line_error(&output, "the loss became");
+}
+
+#[test]
+fn train_then_sample_from_the_checkpoint() {
+    let out = temp_dir("roundtrip");
+    let dir = out.to_str().unwrap();
+    assert_success(&train(&out, &["--steps", "40", "--eval-interval", "20"]));
+    for file in ["config.json", "model.safetensors", "log.jsonl"] {
+        assert!(out.join(file).exists(), "{file} was not written");
+    }
+    let log = harness::read_run_log(&out.join("log.jsonl")).unwrap();
+    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 20, 40]);
+    let last = log.last().unwrap();
+    assert!(last.val_loss.is_some_and(|v| v < log[0].val_loss.unwrap()), "{log:?}");
+    assert!(last.tokens_seen > 40 * 8, "{last:?}");
+
+    let sample = |seed: &str, extra: &[&str]| {
+        let output = nanogpt(
+            &[&["sample", "--checkpoint", dir, "--seed", seed, "--num-samples", "5"], extra].concat(),
+        );
+        assert_success(&output);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = sample("7", &[]);
+    assert_eq!(first.lines().count(), 5, "{first}");
+    assert_eq!(first, sample("7", &[]), "same seed, same samples");
+    assert_ne!(first, sample("8", &[]), "another seed, other samples");
+    // A prompt starts every name; top-k 1 is greedy, so every sample is the same.
+    let prompted = sample("7", &["--prompt", "ma", "--top-k", "1"]);
+    assert!(prompted.lines().all(|l| l.starts_with("ma")), "{prompted}");
+    assert!(prompted.lines().all(|l| l == prompted.lines().next().unwrap()), "{prompted}");
+    // A character the model has never seen is one line.
+    let output = nanogpt(&["sample", "--checkpoint", dir, "--prompt", "Zoë"]);
+    assert_one_line_error(&output, "unknown character");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let (a, b) = (temp_dir("seed-a"), temp_dir("seed-b"));
+    let run = |dir: &Path| {
+        let output = train(dir, &["--steps", "20", "--eval-interval", "10", "--dropout", "0.1"]);
+        assert_success(&output);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let (out_a, out_b) = (run(&a), run(&b));
+    let losses = |s: &str| s.lines().filter(|l| l.starts_with("step")).map(String::from).collect::<Vec<_>>();
+    assert_eq!(losses(&out_a), losses(&out_b));
+    // The weights, bit for bit. (Not the files' bytes: safetensors writes its metadata map in hash
+    // order, which differs from process to process.)
+    let weights =
+        |dir: &Path| harness::checkpoint::load::<serde_json::Value>(dir, "nanogpt").unwrap().tensors;
+    assert_eq!(weights(&a), weights(&b));
+    let other = temp_dir("seed-c");
+    assert_success(&train(
+        &other,
+        &["--steps", "20", "--eval-interval", "10", "--dropout", "0.1", "--seed", "7"],
+    ));
+    assert_ne!(weights(&a), weights(&other));
+}
+
+#[test]
+fn training_resumes_from_the_checkpoint() {
+    let out = temp_dir("resume");
+    assert_success(&train(&out, &["--steps", "20", "--eval-interval", "10"]));
+    let before = harness::read_run_log(&out.join("log.jsonl")).unwrap();
+    assert_one_line_error(&train(&out, &["--steps", "20", "--resume"]), "--steps");
+    let output = train(&out, &["--steps", "40", "--eval-interval", "10", "--resume"]);
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("resuming at step 20"));
+    let log = harness::read_run_log(&out.join("log.jsonl")).unwrap();
+    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 10, 20, 30, 40]);
+    assert_eq!(log[..2], before[..2], "the records before the checkpoint are kept");
+    assert!(log[4].tokens_seen > log[2].tokens_seen);
+    // Resuming a checkpoint with other data is refused.
+    let dir = temp_dir("resume-other");
+    let other = dir.join("other.txt");
+    std::fs::write(&other, "abc\nabd\nbcd\ncab\n".repeat(20)).unwrap();
+    let output = train(&out, &["--steps", "60", "--resume", "--data", other.to_str().unwrap()]);
+    assert_one_line_error(&output, "vocabulary");
+}
+
+#[test]
+fn a_truncated_checkpoint_is_one_line() {
+    let out = temp_dir("truncated");
+    let dir = out.to_str().unwrap();
+    assert_success(&train(&out, &["--steps", "3"]));
+    let weights = out.join("model.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    assert_one_line_error(&nanogpt(&["sample", "--checkpoint", dir]), dir);
+    assert_one_line_error(&nanogpt(&["sample", "--checkpoint", "/no/such/run"]), "/no/such/run");
+}
+
+#[test]
+fn a_checkpoint_of_another_stage_is_refused() {
+    let out = temp_dir("foreign");
+    std::fs::write(out.join("config.json"), "{\"hello\": 1}").unwrap();
+    assert_one_line_error(&nanogpt(&["sample", "--checkpoint", out.to_str().unwrap()]), "config.json");
+    // And training there does not overwrite a file that is not ours.
+    assert_one_line_error(&train(&out, &["--steps", "2"]), "config.json");
+    assert_eq!(std::fs::read_to_string(out.join("config.json")).unwrap(), "{\"hello\": 1}");
+}
+
+#[test]
+fn text_mode_trains_and_continues_a_prompt() {
+    let dir = temp_dir("text");
+    let text = dir.join("input.txt");
+    let verse = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n";
+    std::fs::write(&text, verse.repeat(30)).unwrap();
+    let out = dir.join("run");
+    assert_success(&train(&out, &["--text", text.to_str().unwrap(), "--steps", "30", "--block-size", "32"]));
+    let output = nanogpt(&[
+        "sample",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--prompt",
+        "Speak",
+        "--max-new-tokens",
+        "40",
+        "--num-samples",
+        "2",
+    ]);
+    assert_success(&output);
+    let samples = String::from_utf8(output.stdout).unwrap();
+    assert!(samples.starts_with("Speak"), "{samples}");
+    assert_eq!(samples.split("---------------\n").count(), 2, "{samples}");
+    let lengths: Vec<usize> =
+        samples.split("---------------\n").map(|s| s.strip_suffix('\n').unwrap().chars().count()).collect();
+    assert_eq!(lengths, [5 + 40, 5 + 40], "{samples}");
+}
