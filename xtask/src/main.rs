@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use xtask::compare::summary::Outcome;
 use xtask::diff::{self, Color};
-use xtask::{lectures, workspace_root};
+use xtask::{bench, compare, figures, lectures, workspace_root};
 
 /// Chores for the zero-to-gpt workspace.
 #[derive(Debug, Parser)]
@@ -42,6 +44,39 @@ enum Command {
         /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always or never.
         #[arg(long, value_enum, default_value_t = When::Auto)]
         color: When,
+    },
+    /// Train every stage on the same data and split; plot their validation losses side by side
+    /// (loss.png, loss.svg) and summarise them (summary.md), with the run logs, in --out.
+    Compare {
+        /// One document per line (default: the repo's data/names.txt).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Where the runs, the figure and the summary go (default: runs/compare in the workspace).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Tiny budgets: checks that every stage runs, in under a minute (after building).
+        #[arg(long)]
+        quick: bool,
+        /// Only these stages, comma-separated (e.g. `bigram,mlp`; `bigram` is both bigram stages).
+        #[arg(long, value_delimiter = ',')]
+        stages: Option<Vec<String>>,
+    },
+    /// Measure performance in one place: ms per training step of every stage, microGPT's 1000 steps
+    /// (median wall time, peak memory), the tensor engine's reference models, and PyTorch's where it
+    /// is installed. Writes bench.md in --out.
+    Bench {
+        /// Where bench.md goes (default: runs/bench in the workspace).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Fewer steps and repetitions: checks that the benchmark runs, not a measurement.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Regenerate every figure the lectures show, into lectures/src/figures (or --out).
+    Figures {
+        /// Where the figures go (default: lectures/src/figures in the workspace).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -77,6 +112,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             eprintln!("lectures: {} problem(s)", problems.len());
             Ok(ExitCode::FAILURE)
+        }
+        Command::Compare { data, out, quick, stages } => {
+            let opts = compare::Options {
+                data: data.unwrap_or_else(|| root.join("data").join("names.txt")),
+                out: out.unwrap_or_else(|| root.join("runs").join("compare")),
+                quick,
+                stages,
+            };
+            let report = compare::compare(&root, &opts)?;
+            for r in &report.results {
+                match &r.outcome {
+                    Outcome::Trained(t) => {
+                        let val = compare::summary::Totals::of(&t.records).and_then(|t| t.val_loss);
+                        let val = val.map_or_else(|| "no val loss".into(), |v| format!("val loss {v:.4}"));
+                        println!("{:>14}: {val}", r.name);
+                    }
+                    Outcome::Missing => println!("{:>14}: missing (its crate does not exist yet)", r.name),
+                    Outcome::Failed(e) => println!("{:>14}: FAILED: {e}", r.name),
+                }
+            }
+            if let Some(fig) = &report.figure {
+                println!("wrote {} and {}", fig.png.display(), fig.svg.display());
+            }
+            println!("wrote {}", report.summary.display());
+            Ok(if report.all_trained() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Bench { out, quick } => {
+            let out = out.unwrap_or_else(|| root.join("runs").join("bench"));
+            let report = bench::bench(&root, &out, quick)?;
+            print!("{}", report.markdown);
+            println!("wrote {}", report.path.display());
+            Ok(if report.complete { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Figures { out } => {
+            let out = out.unwrap_or_else(|| root.join("lectures").join("src").join("figures"));
+            let report = figures::figures(&root, &out)?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            Ok(if report.complete { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Diff { a, b, stat, context, color } => {
             let (src_a, src_b) = (diff::crate_src(&root, &a)?, diff::crate_src(&root, &b)?);

@@ -20,7 +20,7 @@ pub mod line;
 
 pub use figure::{Area, Backend, BackendError, Saved, save_figure};
 pub use heatmap::Heatmap;
-pub use line::{LineChart, Scale, series_color};
+pub use line::{Legend, LineChart, Scale, series_color};
 
 /// plotters' prelude, for figures drawn by hand inside [`save_figure`].
 pub mod prelude {

@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::coord::combinators::{BindKeyPoints, LogCoord, WithKeyPoints};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::figure::{Saved, save_figure};
 use crate::font;
@@ -21,6 +22,34 @@ pub enum Scale {
     /// or of steps that span 10 to 100,000. Points at or below zero have no place on it and are left out.
     Log,
 }
+
+/// Where a chart puts its legend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Inside the plot, top right: where falling loss curves leave room.
+    #[default]
+    UpperRight,
+    /// Inside the plot, top left.
+    UpperLeft,
+    /// Inside the plot, bottom left.
+    LowerLeft,
+    /// Inside the plot, bottom right.
+    LowerRight,
+    /// No legend: the caller draws one elsewhere (e.g. [`LineChart::draw_legend`] in a strip of its own,
+    /// so that it cannot hide a curve).
+    Hidden,
+}
+
+/// A horizontal reference line: a value every curve is measured against (a baseline, a best result).
+#[derive(Debug, Clone, PartialEq)]
+struct Reference {
+    /// Shown in the legend.
+    name: String,
+    y: f64,
+}
+
+/// The colour of reference lines: grey, so they read as context rather than as another curve.
+const REFERENCE_COLORS: [RGBColor; 2] = [RGBColor(90, 90, 90), RGBColor(160, 160, 160)];
 
 /// One named curve: (x, y) points in drawing order.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +100,8 @@ pub struct LineChart {
     x_scale: Scale,
     y_scale: Scale,
     series: Vec<Series>,
+    references: Vec<Reference>,
+    legend: Legend,
 }
 
 impl LineChart {
@@ -118,6 +149,19 @@ impl LineChart {
         self
     }
 
+    /// Adds a dashed horizontal reference line at `y` across the whole chart, with a legend entry.
+    /// The y axis always includes it.
+    pub fn reference(mut self, name: impl Into<String>, y: f64) -> Self {
+        self.references.push(Reference { name: name.into(), y });
+        self
+    }
+
+    /// Where the legend goes (default: upper right, inside the plot).
+    pub fn legend(mut self, legend: Legend) -> Self {
+        self.legend = legend;
+        self
+    }
+
     /// Draws the chart and writes `STEM.png` and `STEM.svg`.
     pub fn save(&self, stem: &Path, size: (u32, u32)) -> Result<Saved> {
         save_figure(stem, size, |area| self.draw(area))
@@ -139,7 +183,9 @@ impl LineChart {
         ensure!(!self.series.is_empty(), "line chart {:?} has no series", self.title);
         let curves: Vec<Vec<(f64, f64)>> = self.series.iter().map(|s| self.drawable(&s.points)).collect();
         let all = curves.iter().flatten();
-        let (Some(x), Some(y)) = (bounds(all.clone().map(|p| p.0)), bounds(all.map(|p| p.1))) else {
+        let refs = self.references.iter().map(|r| r.y).filter(|&y| self.drawable(&[(1.0, y)]).len() == 1);
+        let (Some(x), Some(y)) = (bounds(all.clone().map(|p| p.0)), bounds(all.map(|p| p.1).chain(refs)))
+        else {
             bail!("line chart {:?} has no point that can be drawn on its axes", self.title);
         };
         // One generic body, instantiated for each pair of scales: linear and log axes are different types.
@@ -182,20 +228,87 @@ impl LineChart {
             .y_label_formatter(&|v| tick_label(*v))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
+        let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+        for (i, reference) in self.references.iter().enumerate() {
+            let style = REFERENCE_COLORS[i % REFERENCE_COLORS.len()].stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new([(x_lo, reference.y), (x_hi, reference.y)], 8, 5, style))?
+                .label(&reference.name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 8, y), (x + 12, y), (x + 20, y)], style)
+                });
+        }
         for (i, (series, points)) in self.series.iter().zip(curves).enumerate() {
             let color = series_color(i);
+            // A curve of one point would draw nothing; a dot shows where that one measurement lies.
+            if let [point] = points.as_slice() {
+                chart.draw_series(std::iter::once(Circle::new(*point, 4, color.filled())))?;
+            }
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?
                 .label(&series.name)
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
         }
+        let position = match self.legend {
+            Legend::Hidden => return Ok(()),
+            Legend::UpperRight => SeriesLabelPosition::UpperRight,
+            Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            Legend::LowerRight => SeriesLabelPosition::LowerRight,
+        };
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(position)
             .label_font(("sans-serif", 14))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()?;
+        Ok(())
+    }
+}
+
+impl LineChart {
+    /// Draws this chart's legend on an area of its own, entries left to right and wrapping into rows:
+    /// for figures whose curves fill the plot, or that share one legend between several panels. Same
+    /// colours and marks as [`LineChart::draw`]; pair it with [`Legend::Hidden`].
+    pub fn draw_legend<DB>(&self, area: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        font::register()?;
+        let text = TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        let entries =
+            self.series.iter().enumerate().map(|(i, s)| (s.name.as_str(), series_color(i), false)).chain(
+                self.references
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.name.as_str(), REFERENCE_COLORS[i % REFERENCE_COLORS.len()], true)),
+            );
+        let (width, _) = area.dim_in_pixel();
+        let (row_height, swatch, gap) = (22i32, 24i32, 28i32);
+        let (mut x, mut y) = (12i32, 6i32);
+        for (name, color, dashed) in entries {
+            let (text_w, _) = area.estimate_text_size(name, &text)?;
+            let entry_w = swatch + 6 + text_w as i32;
+            if x > 12 && x + entry_w > width as i32 - 12 {
+                (x, y) = (12, y + row_height);
+            }
+            let mid = y + row_height / 2;
+            let style = color.stroke_width(2);
+            if dashed {
+                for start in (0..swatch).step_by(10) {
+                    area.draw(&PathElement::new(
+                        [(x + start, mid), (x + (start + 6).min(swatch), mid)],
+                        style,
+                    ))?;
+                }
+            } else {
+                area.draw(&PathElement::new([(x, mid), (x + swatch, mid)], style))?;
+            }
+            area.draw(&Text::new(name, (x + swatch + 6, mid), text.clone()))?;
+            x += entry_w + gap;
+        }
         Ok(())
     }
 }

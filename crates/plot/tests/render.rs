@@ -184,3 +184,30 @@ fn a_heatmap_shades_cells_and_writes_their_text() {
     let wrong = Heatmap::new("t", 2, 2, vec![0.0; 4]).unwrap().row_labels(["only one"]);
     assert!(wrong.save(&dir.join("wrong"), (100, 100)).is_err());
 }
+
+#[test]
+fn reference_lines_widen_the_axis_and_a_legend_can_go_in_its_own_strip() {
+    let dir = scratch("line-reference");
+    let chart = LineChart::new("val loss")
+        .log_x()
+        .series("mlp", [(10.0, 2.4), (100.0, 2.1)])
+        // One point: drawn as a dot rather than nothing.
+        .series("counts", [(50.0, 2.45)])
+        .reference("uniform", 3.3)
+        .legend(plot::Legend::Hidden);
+    let saved = save_figure(&dir.join("ref"), (600, 400), |area| {
+        let (top, bottom) = area.split_vertically(340);
+        chart.draw(&top)?;
+        chart.draw_legend(&bottom)
+    })
+    .unwrap();
+    let texts = svg_texts(&saved.svg);
+    // The y axis reaches the reference line at 3.3, far above the curves.
+    assert!(texts.iter().any(|t| t == "3.2" || t == "3.3" || t == "3"), "{texts:?}");
+    // Each legend entry appears once: in the strip, not also inside the plot.
+    for name in ["mlp", "counts", "uniform"] {
+        assert_eq!(texts.iter().filter(|t| *t == name).count(), 1, "{name}: {texts:?}");
+    }
+    let svg = fs::read_to_string(&saved.svg).unwrap();
+    assert!(svg.contains("<circle"), "the one-point series has no dot");
+}
