@@ -1,26 +1,12 @@
 //! The stage contract: bad input gets one clear line and exit code 1; a checkpoint round-trips; the same
 //! seed gives the same output.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use harness::testdata::{assert_one_line_error, temp_dir};
 
 fn bigram(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bigram")).args(args).output().expect("the bigram binary runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bigram-contract-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Exit code 1, one line on stderr that starts with `error:` and contains `needle`, no panic.
-fn assert_one_line_error(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
 }
 
 /// A small data file, so the binary runs in a blink.

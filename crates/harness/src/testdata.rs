@@ -33,3 +33,21 @@ pub fn makemore_names() -> Option<PathBuf> {
         None
     }
 }
+
+/// A fresh, empty directory for one test: `$TMPDIR/zero-to-gpt-<pid>-<name>`. The process id keeps
+/// concurrently running test binaries apart; `name` keeps the tests of one binary apart.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zero-to-gpt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the test can create its temporary directory");
+    dir
+}
+
+/// The stage contract's answer to bad input: exit code 1 and exactly one line on stderr, starting with
+/// `error: ` and containing `needle` — no panic, no usage dump.
+pub fn assert_one_line_error(output: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
+}

@@ -1,19 +1,13 @@
 //! The stage contract, through the binary: bad input is one line and exit code 1, a trained checkpoint
 //! samples, and the same seed gives the same output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use harness::testdata::{assert_one_line_error, temp_dir};
 
 fn micrograd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_micrograd")).args(args).output().expect("the binary runs")
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("micrograd-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The first 300 names of the repo's data: enough to split, quick to train on.
@@ -22,14 +16,6 @@ fn small_data(dir: &Path) -> String {
     let path = dir.join("names.txt");
     std::fs::write(&path, text.lines().take(300).collect::<Vec<_>>().join("\n")).unwrap();
     path.to_str().unwrap().to_owned()
-}
-
-/// Asserts exit code 1 with exactly one line on stderr, starting `error:` and mentioning `needle`.
-fn fails_with_one_line(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "stderr: {stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
 }
 
 fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
@@ -53,33 +39,33 @@ fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn missing_or_empty_data_file_is_one_line() {
-    let dir = scratch("missing");
+    let dir = temp_dir("missing");
     let out = dir.join("run");
-    fails_with_one_line(&train("/nonexistent/names.txt", &out, &[]), "data file not found");
+    assert_one_line_error(&train("/nonexistent/names.txt", &out, &[]), "data file not found");
     let empty = dir.join("empty.txt");
     std::fs::write(&empty, "\n \n").unwrap();
-    fails_with_one_line(&train(empty.to_str().unwrap(), &out, &[]), "holds no documents");
+    assert_one_line_error(&train(empty.to_str().unwrap(), &out, &[]), "holds no documents");
     let bad = dir.join("latin1.txt");
     std::fs::write(&bad, b"ann\nj\xe9r\xf4me\n").unwrap();
-    fails_with_one_line(&train(bad.to_str().unwrap(), &out, &[]), "not UTF-8");
+    assert_one_line_error(&train(bad.to_str().unwrap(), &out, &[]), "not UTF-8");
 }
 
 #[test]
 fn impossible_hyperparameters_are_one_line() {
-    let dir = scratch("hyper");
+    let dir = temp_dir("hyper");
     let data = small_data(&dir);
     let out = dir.join("run");
-    fails_with_one_line(&train(&data, &out, &["--batch-size", "0"]), "--batch-size");
-    fails_with_one_line(&train(&data, &out, &["--batch-size", "many"]), "--batch-size");
-    fails_with_one_line(&micrograd(&["train", "--no-such-flag"]), "--no-such-flag");
-    fails_with_one_line(&train(&data, &out, &["--learning-rate=-1"]), "--learning-rate");
-    fails_with_one_line(&train(&data, &out, &["--learning-rate", "1e300"]), "loss is");
+    assert_one_line_error(&train(&data, &out, &["--batch-size", "0"]), "--batch-size");
+    assert_one_line_error(&train(&data, &out, &["--batch-size", "many"]), "--batch-size");
+    assert_one_line_error(&micrograd(&["train", "--no-such-flag"]), "--no-such-flag");
+    assert_one_line_error(&train(&data, &out, &["--learning-rate=-1"]), "--learning-rate");
+    assert_one_line_error(&train(&data, &out, &["--learning-rate", "1e300"]), "loss is");
     assert!(!out.join("model.safetensors").exists(), "a failed run must not leave a checkpoint");
 }
 
 #[test]
 fn train_then_sample_from_the_checkpoint() {
-    let dir = scratch("roundtrip");
+    let dir = temp_dir("roundtrip");
     let data = small_data(&dir);
     let run = dir.join("run");
     let trained = train(&data, &run, &[]);
@@ -98,21 +84,21 @@ fn train_then_sample_from_the_checkpoint() {
 
 #[test]
 fn a_truncated_or_missing_checkpoint_is_one_line() {
-    let dir = scratch("truncated");
+    let dir = temp_dir("truncated");
     let data = small_data(&dir);
     let run = dir.join("run");
     assert!(train(&data, &run, &[]).status.success());
     let weights = run.join("model.safetensors");
     let bytes = std::fs::read(&weights).unwrap();
     std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
-    fails_with_one_line(&micrograd(&["sample", "--checkpoint", run.to_str().unwrap()]), "truncated");
+    assert_one_line_error(&micrograd(&["sample", "--checkpoint", run.to_str().unwrap()]), "truncated");
     let nowhere = dir.join("nowhere");
-    fails_with_one_line(&micrograd(&["sample", "--checkpoint", nowhere.to_str().unwrap()]), "not found");
+    assert_one_line_error(&micrograd(&["sample", "--checkpoint", nowhere.to_str().unwrap()]), "not found");
 }
 
 #[test]
 fn same_seed_same_output_bit_for_bit() {
-    let dir = scratch("determinism");
+    let dir = temp_dir("determinism");
     let data = small_data(&dir);
     let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
     let (ra, rb) = (train(&data, &a, &[]), train(&data, &b, &[]));
@@ -131,12 +117,12 @@ fn same_seed_same_output_bit_for_bit() {
 
 #[test]
 fn nothing_foreign_is_overwritten() {
-    let dir = scratch("overwrite");
+    let dir = temp_dir("overwrite");
     let data = small_data(&dir);
     let run = dir.join("run");
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("config.json"), "{\"mine\": true}").unwrap();
-    fails_with_one_line(&train(&data, &run, &[]), "refusing to overwrite");
+    assert_one_line_error(&train(&data, &run, &[]), "refusing to overwrite");
     assert_eq!(std::fs::read_to_string(run.join("config.json")).unwrap(), "{\"mine\": true}");
     // A run directory of ours is replaced, with a note.
     let ours = dir.join("ours");
@@ -147,15 +133,15 @@ fn nothing_foreign_is_overwritten() {
 
     std::fs::write(dir.join("moons.svg"), "my drawing").unwrap();
     let moons = micrograd(&["moons", "--steps", "1", "--out", dir.to_str().unwrap()]);
-    fails_with_one_line(&moons, "refusing to overwrite");
+    assert_one_line_error(&moons, "refusing to overwrite");
     std::fs::write(dir.join("neuron.dot"), "my graph").unwrap();
-    fails_with_one_line(&micrograd(&["graph", "--out", dir.to_str().unwrap()]), "refusing to overwrite");
+    assert_one_line_error(&micrograd(&["graph", "--out", dir.to_str().unwrap()]), "refusing to overwrite");
     assert!(!dir.join("expression.dot").exists(), "nothing is written when one file is refused");
 }
 
 #[test]
 fn graph_writes_the_lectures_dot_files() {
-    let dir = scratch("graph");
+    let dir = temp_dir("graph");
     let out = micrograd(&["graph", "--out", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();

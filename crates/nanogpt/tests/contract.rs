@@ -1,8 +1,10 @@
 //! The stage contract: bad input gets one clear line and exit code 1; a checkpoint round-trips; the
 //! same seed gives the same run; training resumes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use harness::testdata::{assert_one_line_error, temp_dir};
 
 /// A tiny model, so that each run takes a moment.
 const TINY: [&str; 10] =
@@ -17,21 +19,6 @@ fn train(dir: &Path, extra: &[&str]) -> Output {
     args.extend(TINY);
     args.extend(extra);
     nanogpt(&args)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nanogpt-contract-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Exit code 1, one line on stderr that starts with `error:` and contains `needle`, no panic.
-fn assert_one_line_error(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
 }
 
 fn assert_success(output: &Output) {
