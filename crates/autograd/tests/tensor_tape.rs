@@ -175,3 +175,21 @@ fn results_do_not_depend_on_the_thread_count() {
         assert!(one.2.iter().zip(&other.2).all(|(a, b)| a.to_bits() == b.to_bits()), "w grad differs");
     }
 }
+
+#[test]
+fn backward_leaves_other_graphs_alone() {
+    // A second, unrelated backward must not hand on the gradients the first left in its inner nodes.
+    let a = Tensor::param(&[2.0], &[1]);
+    let b = Tensor::param(&[-3.0], &[1]);
+    let l = (a * b).tanh() * 2.0;
+    l.backward();
+    let first = (a.grad(), b.grad());
+    let x = Tensor::param(&[0.5], &[1]);
+    let o = (x * 3.0).tanh();
+    o.backward();
+    assert_eq!((a.grad(), b.grad()), first);
+    // And a second backward of the same graph adds exactly one more gradient to the parameters.
+    l.backward();
+    assert_eq!(a.grad()[0], 2.0 * first.0[0]);
+    assert_eq!(b.grad()[0], 2.0 * first.1[0]);
+}

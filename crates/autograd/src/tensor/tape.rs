@@ -308,6 +308,15 @@ impl Storage {
             shape.numel(),
             "backward: the seed gradient must have the root's shape {shape:?}"
         );
+        // An intermediate result's gradient belongs to one backward pass. One left by an earlier pass
+        // (of this graph or of another one below the root on the tape) must not be handed on again,
+        // so it is forgotten here; leaves (parameters) keep accumulating across passes.
+        for i in 0..=root as usize {
+            let node = &self.nodes[i];
+            if !matches!(node.op, Op::Leaf) && node.buf as usize == i {
+                self.live[i] = false;
+            }
+        }
         let (_, mut grads) = self.split();
         for (g, s) in grads.get(root).expect("the root requires grad").iter_mut().zip(seed) {
             *g += s;
