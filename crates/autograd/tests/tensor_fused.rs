@@ -91,3 +91,32 @@ fn causal_attention_long_sequences_equal_the_primitives() {
     close(&fused.2, &plain.2, 1e-4, "dk");
     close(&fused.3, &plain.3, 1e-4, "dv");
 }
+
+#[test]
+fn causal_self_attention_equals_split_heads() {
+    // Reading the heads in place out of a (B, T, 3C) projection against splitting it into
+    // (B, H, T, D) copies, attending per head and merging the heads back; both sizes of kernel.
+    for (seed, (b, t, h, d)) in [(4, (3, 7, 2, 5)), (5, (2, 36, 3, 26))] {
+        let mut r = Numbers::new(seed);
+        let c = h * d;
+        let n = b * t * 3 * c;
+        let x = r.vec(n, 1.5);
+        let w = Tensor::new(&r.vec(b * t * c, 1.0), &[b, t, c]);
+        let run = |fused: bool| {
+            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
+            let _step = TensorTape::scope();
+            let y = if fused {
+                qkv.causal_self_attention(h)
+            } else {
+                let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
+                heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
+            };
+            assert_eq!(y.shape(), [b, t, c]);
+            (y * w).sum().backward();
+            (y.data(), qkv.grad())
+        };
+        let (fused, plain) = (run(true), run(false));
+        close(&fused.0, &plain.0, 1e-6, "y");
+        close(&fused.1, &plain.1, 1e-5, "dqkv");
+    }
+}

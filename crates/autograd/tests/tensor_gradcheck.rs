@@ -356,3 +356,16 @@ fn fused_causal_attention_long_sequences() {
         p[0].causal_attention(p[1], p[2])
     });
 }
+
+#[test]
+fn fused_causal_self_attention() {
+    // q | k | v read in place out of one (B, T, 3C) tensor, 2 heads of 3; and a long sequence, for
+    // the sgemm path.
+    let mut r = Numbers::new(20);
+    gradcheck("causal_self_attention", &[input(r.vec(2 * 4 * 18, 1.5), &[2, 4, 18])], |p| {
+        p[0].causal_self_attention(2)
+    });
+    gradcheck("causal_self_attention T=36", &[input(r.vec(36 * 3 * 52, 0.5), &[1, 36, 156])], |p| {
+        p[0].causal_self_attention(2)
+    });
+}

@@ -99,12 +99,9 @@ impl Gpt {
     // ANCHOR: attention
     /// Causal self-attention of one block, on (B, T, C).
     fn attention(&self, blk: &Block, x: Tensor) -> Tensor {
-        let (b, t, c) = (x.shape()[0], x.shape()[1], x.shape()[2]);
-        let (h, d) = (self.n_head, c / self.n_head);
         let qkv = blk.c_attn.forward(x); // (B, T, 3C)
-        let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2); // (B, H, T, D)
-        let (q, k, v) = (heads(0), heads(1), heads(2));
-        let y = q.causal_attention(k, v).transpose(1, 2).reshape(&[b, t, c]); // (B, T, C)
+        // The heads are read in place out of q | k | v: no split into (B, H, T, D) copies.
+        let y = qkv.causal_self_attention(self.n_head); // (B, T, C)
         blk.c_proj.forward(y)
     }
     // ANCHOR_END: attention

@@ -77,6 +77,11 @@ pub(crate) enum Op {
         k: u32,
         v: u32,
     },
+    /// Attention reading q | k | v out of one (..., T, 3C) tensor; `aux` holds the weights P.
+    SelfAttention {
+        qkv: u32,
+        n_head: u32,
+    },
     Softmax {
         x: u32,
     },
@@ -361,6 +366,9 @@ fn backward_op(op: Op, node: u32, g: &[f32], s: &Saved, grads: &mut Grads) {
         Op::Narrow { x, axis, start } => index::narrow_backward(s, grads, x, axis, start, node, g),
         Op::Cat { axis } => index::cat_backward(s, grads, axis, node, g),
         Op::Attention { q, k, v } => attention::backward(s, grads, q, k, v, node, g),
+        Op::SelfAttention { qkv, n_head } => {
+            attention::self_attention_backward(s, grads, qkv, n_head as usize, node, g)
+        }
         Op::CausalMask { x } => softmax::causal_mask_backward(s, grads, x, g),
         Op::Softmax { x } => softmax::softmax_backward(s, grads, x, node, g),
         Op::CrossEntropy { logits } => cross_entropy::backward(s, grads, logits, node, g),
