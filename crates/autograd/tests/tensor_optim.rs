@@ -1,7 +1,7 @@
 //! Optimizers, clipping and schedules against the formulas written out in f64 (PyTorch's
 //! definitions), and an end-to-end check that training actually learns.
 
-use autograd::optim::{Adam, Optimizer, Schedule, Sgd, clip_grad_norm};
+use autograd::optim::{Adam, AdamState, Optimizer, Schedule, Sgd, clip_grad_norm};
 use autograd::{Tensor, TensorTape};
 
 /// Sets a parameter's gradient to `g` by backpropagating Σ g·p.
@@ -84,6 +84,75 @@ fn adamw_decays_only_the_chosen_parameters() {
     assert!((w.data()[0] as f64 - want_w).abs() < 1e-5, "{} vs {want_w}", w.data()[0]);
     assert!((b.data()[0] as f64 - want_b).abs() < 1e-5, "{} vs {want_b}", b.data()[0]);
     assert!(w.data()[0] < b.data()[0] - 0.2, "weight decay shrank w");
+}
+
+/// Trains a small least-squares problem with AdamW for `steps` steps from `start` (weights, and the
+/// optimizer state to continue from, if any); returns the weights and the state at the end.
+fn adamw_run(
+    start: (&[f32], &[f32]),
+    state: Option<AdamState>,
+    from: usize,
+    steps: usize,
+) -> (Vec<f32>, Vec<f32>, AdamState) {
+    let w = Tensor::param(start.0, &[3, 2]);
+    let b = Tensor::param(start.1, &[2]);
+    let mut opt = Adam::adamw(&[w], &[b], 0.05, 0.1).betas(0.9, 0.99);
+    if let Some(state) = state {
+        opt.load_state(state).unwrap();
+    }
+    for step in from..from + steps {
+        let _scope = TensorTape::scope();
+        // A different batch every step, derived from the step number alone.
+        let x: Vec<f32> = (0..12).map(|i| ((step * 12 + i) as f32 * 0.37).sin()).collect();
+        let y: Vec<f32> = (0..8).map(|i| ((step * 8 + i) as f32 * 0.11).cos()).collect();
+        let pred = Tensor::new(&x, &[4, 3]).linear(w, Some(b));
+        let loss = (pred - Tensor::new(&y, &[4, 2])).powf(2.0).mean();
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+    }
+    let out = (w.data(), b.data(), opt.state());
+    TensorTape::clear();
+    out
+}
+
+#[test]
+fn adam_state_restored_continues_bit_for_bit() {
+    let (w0, b0) = ([0.1f32, -0.2, 0.3, 0.05, -0.4, 0.25], [0.0f32, 0.1]);
+    let (w_straight, b_straight, state_straight) = adamw_run((&w0, &b0), None, 0, 20);
+    let (w_half, b_half, state_half) = adamw_run((&w0, &b0), None, 0, 10);
+    assert_eq!(state_half.t, 10);
+    assert!(
+        state_half.m.iter().flatten().any(|&m| m != 0.0) && state_half.v.iter().flatten().all(|&v| v > 0.0)
+    );
+    let (w_resumed, b_resumed, state_resumed) =
+        adamw_run((&w_half, &b_half), Some(state_half.clone()), 10, 10);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&w_resumed), bits(&w_straight));
+    assert_eq!(bits(&b_resumed), bits(&b_straight));
+    assert_eq!(state_resumed, state_straight);
+    // Without the state the moments restart from zero, and the run goes elsewhere.
+    let (w_restarted, ..) = adamw_run((&w_half, &b_half), None, 10, 10);
+    assert_ne!(bits(&w_restarted), bits(&w_straight));
+}
+
+#[test]
+fn adam_state_for_other_parameters_is_refused() {
+    let w = Tensor::param(&[0.0; 6], &[3, 2]);
+    let b = Tensor::param(&[0.0; 2], &[2]);
+    let mut opt = Adam::adamw(&[w], &[b], 0.05, 0.1);
+    let good = opt.state();
+    assert_eq!((good.t, good.m.len(), good.v[0].len()), (0, 2, 6));
+    let mut swapped = good.clone();
+    swapped.m.swap(0, 1);
+    let err = opt.load_state(swapped).unwrap_err();
+    assert!(err.to_string().contains("[2, 6]"), "{err}");
+    let mut short = good.clone();
+    short.v.pop();
+    assert!(opt.load_state(short).is_err());
+    assert!(opt.load_state(AdamState { t: -1, ..good.clone() }).is_err());
+    assert_eq!(opt.state(), good, "a refused state changes nothing");
+    TensorTape::clear();
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use clap::{Args, Parser, Subcommand};
 use harness::PyRandom;
 
@@ -163,7 +163,9 @@ fn train_and_save(args: &TrainArgs, out: &mut impl Write) -> Result<(Gpt, Datase
             "--resume: the checkpoint is at step {}; give --steps beyond it",
             saved.step
         );
-        (model, data, Start::resume(saved))
+        let optimizer = train::saved_optimizer_state(&model, &args.train, &ckpt)
+            .context("--resume: the checkpoint's optimizer state does not fit the model")?;
+        (model, data, Start::resume(saved, optimizer))
     } else {
         args.model.validate()?;
         let data = args.data.load(args.model.block_size)?;
@@ -183,11 +185,12 @@ fn train_and_save(args: &TrainArgs, out: &mut impl Write) -> Result<(Gpt, Datase
         c.block_size
     )?;
     if start.step > 0 {
-        writeln!(
-            out,
-            "resuming at step {} (val loss {:.4}); AdamW's moments restart from zero",
-            start.step, start.best_val_loss
-        )?;
+        let optimizer = if start.optimizer.is_some() {
+            " with AdamW's moments and step count from the checkpoint"
+        } else {
+            "; the checkpoint predates saved optimizer state, so AdamW's moments restart from zero"
+        };
+        writeln!(out, "resuming at step {} (val loss {:.4}){optimizer}", start.step, start.best_val_loss)?;
     }
     out.flush()?;
 

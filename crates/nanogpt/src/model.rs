@@ -160,6 +160,10 @@ impl Gpt {
     }
 }
 
+/// Checkpoint tensors under this prefix are the optimizer's state (`train.rs` saves AdamW's moments
+/// beside the weights so that training can resume exactly); loading a model ignores them.
+pub const OPTIMIZER_PREFIX: &str = "adamw.";
+
 /// Checkpoint I/O: every parameter as an f32 tensor under its nanoGPT name.
 impl Gpt {
     pub fn to_tensors(&self) -> Vec<NamedTensor> {
@@ -172,7 +176,10 @@ impl Gpt {
     /// Overwrites every parameter with the checkpoint's, checking every name and shape.
     pub fn load<C>(&self, ckpt: &Checkpoint<C>) -> Result<()> {
         let named = self.named_parameters();
-        ckpt.expect_names(&named.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())?;
+        let optimizer = ckpt.tensors.keys().filter(|n| n.starts_with(OPTIMIZER_PREFIX));
+        let names: Vec<&str> =
+            named.iter().map(|(n, _)| n.as_str()).chain(optimizer.map(String::as_str)).collect();
+        ckpt.expect_names(&names)?;
         for (name, p) in named {
             p.set_data(ckpt.expect_shape(&name, p.shape().as_slice())?);
         }

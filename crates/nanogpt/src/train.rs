@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use autograd::TensorTape;
-use autograd::optim::{Adam, Optimizer, Schedule, clip_grad_norm};
-use harness::checkpoint::Checkpoint;
+use autograd::optim::{Adam, AdamState, Optimizer, Schedule, clip_grad_norm};
+use autograd::{Tensor, TensorTape};
+use harness::checkpoint::{Checkpoint, NamedTensor};
 use harness::runlog::{LOG_FILE, Record, RunLogWriter};
 use harness::{Progress, PyRandom, Vocab};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ModelConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Examples, Source};
-use crate::model::Gpt;
+use crate::model::{Gpt, OPTIMIZER_PREFIX};
 
 /// The stage name in checkpoints and run logs.
 pub const STAGE: &str = "nanogpt";
@@ -36,6 +36,11 @@ pub struct Saved {
     /// from them).
     pub tokens_seen: u64,
     pub elapsed_s: f64,
+    /// AdamW's step count when these weights were saved; its moments are the checkpoint's
+    /// `adamw.m.<name>` and `adamw.v.<name>` tensors. `None` in checkpoints written before the
+    /// optimizer state was saved: resuming one restarts the moments from zero.
+    #[serde(default)]
+    pub adamw_steps: Option<i32>,
 }
 
 /// Loads a checkpoint directory written by `train`, with its model.
@@ -51,6 +56,50 @@ pub fn load_checkpoint(dir: &Path) -> Result<(Gpt, Checkpoint<Saved>)> {
         model.config.vocab_size
     );
     Ok((model, ckpt))
+}
+
+/// The names under which AdamW's moments of each parameter are saved, in the optimizer's order.
+fn moment_names(model: &Gpt, opt: &Adam) -> Vec<(String, String)> {
+    let named: std::collections::HashMap<Tensor, String> =
+        model.named_parameters().into_iter().map(|(name, p)| (p, name)).collect();
+    opt.params()
+        .iter()
+        .map(|p| {
+            let name = &named[p];
+            (format!("{OPTIMIZER_PREFIX}m.{name}"), format!("{OPTIMIZER_PREFIX}v.{name}"))
+        })
+        .collect()
+}
+
+/// AdamW's state as checkpoint tensors: both moments of each parameter, shaped like it.
+fn moments_to_tensors(model: &Gpt, opt: &Adam) -> Vec<NamedTensor> {
+    let state = opt.state();
+    let names = moment_names(model, opt);
+    let mut tensors = Vec::new();
+    for (i, (m_name, v_name)) in names.into_iter().enumerate() {
+        let shape = opt.params()[i].shape();
+        tensors.push(NamedTensor::f32(m_name, shape.as_slice(), state.m[i].clone()));
+        tensors.push(NamedTensor::f32(v_name, shape.as_slice(), state.v[i].clone()));
+    }
+    tensors
+}
+
+/// The optimizer state saved in `ckpt` for training `model` with `cfg`, or `None` if the checkpoint
+/// predates saved optimizer state (then the moments restart from zero).
+pub fn saved_optimizer_state(
+    model: &Gpt,
+    cfg: &TrainConfig,
+    ckpt: &Checkpoint<Saved>,
+) -> Result<Option<AdamState>> {
+    let Some(t) = ckpt.config.adamw_steps else { return Ok(None) };
+    let opt = adamw(model, cfg);
+    let (mut m, mut v) = (Vec::new(), Vec::new());
+    for (i, (m_name, v_name)) in moment_names(model, &opt).into_iter().enumerate() {
+        let shape = opt.params()[i].shape();
+        m.push(ckpt.expect_shape(&m_name, shape.as_slice())?.to_vec());
+        v.push(ckpt.expect_shape(&v_name, shape.as_slice())?.to_vec());
+    }
+    Ok(Some(AdamState { t, m, v }))
 }
 
 /// The seed of step `step`'s batch and dropout masks: they depend on the seed and the step alone, so a
@@ -94,25 +143,29 @@ pub fn evaluate(model: &Gpt, examples: &Examples, batch_size: usize) -> f64 {
 }
 
 /// Where training starts: a fresh model at step 0, or a checkpoint's.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Start {
     pub step: usize,
     pub best_val_loss: f64,
     pub tokens_seen: u64,
     pub elapsed_s: f64,
+    /// AdamW's state to continue from (`None`: moments from zero, as in a fresh run).
+    pub optimizer: Option<AdamState>,
 }
 
 impl Start {
     /// A fresh run.
-    pub const FRESH: Start = Start { step: 0, best_val_loss: f64::INFINITY, tokens_seen: 0, elapsed_s: 0.0 };
+    pub const FRESH: Start =
+        Start { step: 0, best_val_loss: f64::INFINITY, tokens_seen: 0, elapsed_s: 0.0, optimizer: None };
 
-    /// Where the run that saved `saved` left off.
-    pub fn resume(saved: &Saved) -> Start {
+    /// Where the run that saved `saved` left off, with the optimizer state saved beside it, if any.
+    pub fn resume(saved: &Saved, optimizer: Option<AdamState>) -> Start {
         Start {
             step: saved.step,
             best_val_loss: saved.val_loss,
             tokens_seen: saved.tokens_seen,
             elapsed_s: saved.elapsed_s,
+            optimizer,
         }
     }
 }
@@ -154,10 +207,13 @@ pub fn adamw(model: &Gpt, cfg: &TrainConfig) -> Adam {
     Adam::adamw(&decay, &no_decay, cfg.learning_rate, cfg.weight_decay).betas(cfg.beta1, cfg.beta2)
 }
 
-/// Writes the checkpoint of `model` into `dir`. Only the first save of a run can replace an earlier
-/// run's files, so only then is the note worth printing.
-fn save(model: &Gpt, dir: &Path, saved: &Saved, first: &mut bool) -> Result<()> {
-    let note = harness::checkpoint::save(dir, STAGE, saved, &model.to_tensors())?;
+/// Writes the checkpoint of `model` and of the optimizer's state into `dir`. Only the first save of a
+/// run can replace an earlier run's files, so only then is the note worth printing.
+fn save(model: &Gpt, opt: &Adam, dir: &Path, saved: &mut Saved, first: &mut bool) -> Result<()> {
+    saved.adamw_steps = Some(opt.steps());
+    let mut tensors = model.to_tensors();
+    tensors.extend(moments_to_tensors(model, opt));
+    let note = harness::checkpoint::save(dir, STAGE, &*saved, &tensors)?;
     if let Some(note) = note.filter(|_| *first) {
         eprintln!("{note}");
     }
@@ -187,6 +243,9 @@ fn open_log(dir: &Path, start: &Start) -> Result<RunLogWriter> {
 pub fn train(model: &Gpt, data: &Dataset, cfg: &TrainConfig, dir: &Path, start: Start) -> Result<Summary> {
     let t = model.config.block_size;
     let mut opt = adamw(model, cfg);
+    if let Some(state) = start.optimizer.clone() {
+        opt.load_state(state).context("cannot resume the checkpoint's optimizer state")?;
+    }
     // Warm up linearly (Adam's moments are poor estimates at first), then decay along a cosine.
     let schedule = Schedule::WarmupCosine {
         lr: cfg.learning_rate,
@@ -205,6 +264,7 @@ pub fn train(model: &Gpt, data: &Dataset, cfg: &TrainConfig, dir: &Path, start: 
         val_loss: start.best_val_loss,
         tokens_seen: start.tokens_seen,
         elapsed_s: start.elapsed_s,
+        adamw_steps: None,
     };
     let (clock, mut tokens_seen, mut batch) = (Instant::now(), start.tokens_seen, Batch::default());
     let mut first_save = start.step == 0;
@@ -227,7 +287,7 @@ pub fn train(model: &Gpt, data: &Dataset, cfg: &TrainConfig, dir: &Path, start: 
             if val_loss < saved.val_loss {
                 (saved.step, saved.val_loss) = (step, val_loss);
                 (saved.tokens_seen, saved.elapsed_s) = (tokens_seen, elapsed());
-                save(model, dir, &saved, &mut first_save)?;
+                save(model, &opt, dir, &mut saved, &mut first_save)?;
             }
         }
         if step == cfg.steps {

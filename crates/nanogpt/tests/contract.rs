@@ -153,6 +153,54 @@ fn training_resumes_from_the_checkpoint() {
 }
 
 #[test]
+fn resuming_continues_bit_for_bit() {
+    // Training 40 steps straight through, and training 20, then resuming to 40, must give the same
+    // checkpoint (weights and AdamW's moments) and the same losses, bit for bit: the checkpoint holds
+    // the optimizer state, and each step's batch depends on the seed and step alone. The warmup is
+    // longer than the run, so the learning rate of a step does not depend on --steps either.
+    let flags =
+        ["--eval-interval", "20", "--warmup-steps", "100", "--learning-rate", "0.01", "--dropout", "0.1"];
+    let (straight, split) = (temp_dir("straight"), temp_dir("split"));
+    assert_success(&train(&straight, &[&flags[..], &["--steps", "40"]].concat()));
+    assert_success(&train(&split, &[&flags[..], &["--steps", "20"]].concat()));
+    let output = train(&split, &[&flags[..], &["--steps", "40", "--resume"]].concat());
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("resuming at step 20") && stdout.contains("moments and step count"), "{stdout}");
+    let ckpt = |dir: &Path| harness::checkpoint::load::<serde_json::Value>(dir, "nanogpt").unwrap();
+    let (a, b) = (ckpt(&straight), ckpt(&split));
+    assert!(a.tensors.keys().any(|n| n.starts_with("adamw.m.")), "the checkpoint holds the moments");
+    assert_eq!(a.config["step"], 40);
+    assert_eq!(a.config["adamw_steps"], 40);
+    assert_eq!(a.tensors.keys().collect::<Vec<_>>(), b.tensors.keys().collect::<Vec<_>>());
+    for (name, tensor) in &a.tensors {
+        assert!(b.tensors[name] == *tensor, "`{name}` differs after resuming");
+    }
+    let losses = |dir: &Path| {
+        let log = harness::read_run_log(&dir.join("log.jsonl")).unwrap();
+        log.iter().map(|r| (r.step, r.train_loss, r.val_loss)).collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&straight), losses(&split));
+}
+
+#[test]
+fn resuming_an_old_checkpoint_restarts_the_moments() {
+    // A checkpoint written before the optimizer state was saved: the weights and config alone.
+    let out = temp_dir("resume-old");
+    assert_success(&train(&out, &["--steps", "10", "--eval-interval", "10"]));
+    let mut old = harness::checkpoint::load::<serde_json::Value>(&out, "nanogpt").unwrap();
+    old.config.as_object_mut().unwrap().remove("adamw_steps");
+    let weights: Vec<_> = old.tensors.into_values().filter(|t| !t.name.starts_with("adamw.")).collect();
+    std::fs::remove_dir_all(&out).unwrap();
+    harness::checkpoint::save(&out, "nanogpt", &old.config, &weights).unwrap();
+    let dir = out.to_str().unwrap();
+    assert_success(&nanogpt(&["sample", "--checkpoint", dir, "--num-samples", "2"]));
+    let output = train(&out, &["--steps", "20", "--eval-interval", "10", "--resume"]);
+    assert_success(&output);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("AdamW's moments restart from zero"));
+}
+
+#[test]
 fn a_truncated_checkpoint_is_one_line() {
     let out = temp_dir("truncated");
     let dir = out.to_str().unwrap();

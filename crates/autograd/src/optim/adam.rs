@@ -71,7 +71,65 @@ impl Adam {
     pub fn steps(&self) -> i32 {
         self.t
     }
+
+    /// A copy of everything Adam has learned about the gradients so far: with the parameters, what a
+    /// checkpoint must hold for training to go on exactly as if it had never stopped.
+    pub fn state(&self) -> AdamState {
+        AdamState { t: self.t, m: self.m.clone(), v: self.v.clone() }
+    }
+
+    /// Continues from a saved [`AdamState`] (from [`Adam::state`] of an optimizer over parameters of
+    /// the same shapes, in the same order). Refuses, changing nothing, a state that does not fit.
+    pub fn load_state(&mut self, state: AdamState) -> Result<(), AdamStateError> {
+        let sizes = |moments: &[Vec<f32>]| moments.iter().map(Vec::len).collect::<Vec<_>>();
+        let want: Vec<usize> = self.params.iter().map(|p| p.numel()).collect();
+        for (moment, got) in [("m", sizes(&state.m)), ("v", sizes(&state.v))] {
+            if got != want {
+                return Err(AdamStateError { moment, want, got });
+            }
+        }
+        if state.t < 0 {
+            return Err(AdamStateError { moment: "t", want: vec![], got: vec![] });
+        }
+        (self.t, self.m, self.v) = (state.t, state.m, state.v);
+        Ok(())
+    }
 }
+
+/// Adam's running state: the step count and both moments of every parameter, in the optimizer's
+/// parameter order (for [`Adam::adamw`]: the decayed parameters, then the others).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamState {
+    /// Steps taken: the bias corrections 1 - β^t depend on it.
+    pub t: i32,
+    /// First moments (running averages of the gradients), one vector per parameter.
+    pub m: Vec<Vec<f32>>,
+    /// Second moments (running averages of the squared gradients), one vector per parameter.
+    pub v: Vec<Vec<f32>>,
+}
+
+/// Why [`Adam::load_state`] refused a state: it was saved for other parameters (or has t < 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdamStateError {
+    moment: &'static str,
+    want: Vec<usize>,
+    got: Vec<usize>,
+}
+
+impl std::fmt::Display for AdamStateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.moment == "t" {
+            return write!(f, "Adam state: a negative step count");
+        }
+        write!(
+            f,
+            "Adam state: moment {} has sizes {:?}, the parameters have {:?}",
+            self.moment, self.got, self.want
+        )
+    }
+}
+
+impl std::error::Error for AdamStateError {}
 
 // ANCHOR: adam
 impl Optimizer for Adam {

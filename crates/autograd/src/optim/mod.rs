@@ -9,7 +9,7 @@ mod clip;
 mod schedule;
 mod sgd;
 
-pub use adam::Adam;
+pub use adam::{Adam, AdamState, AdamStateError};
 pub use clip::clip_grad_norm;
 pub use schedule::Schedule;
 pub use sgd::Sgd;
