@@ -259,9 +259,11 @@ fn update_visits_every_parameter_with_its_gradient() {
     let mut seen = Vec::new();
     Value::update(&params, |i, data, grad| {
         seen.push(i);
-        *data -= 0.5 * grad;
+        *data -= 0.5 * *grad;
+        *grad = 0.0;
     });
     assert_eq!(seen, [0, 1]);
+    assert_eq!((params[0].grad(), params[1].grad()), (0.0, 0.0), "update may reset gradients");
     assert_eq!(params[0].data(), 1.0 - 0.5 * 3.0);
     assert_eq!(params[1].data(), -2.0 - 0.5 * -4.0);
 }

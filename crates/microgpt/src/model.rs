@@ -92,7 +92,7 @@ impl Gpt {
 // ANCHOR: model
 /// `[Σ_i w[o][i]·x[i] for each output o]`: one fused dot-product node per output.
 fn linear(x: &[Value], w: &Matrix) -> Vec<Value> {
-    w.iter().map(|row| Value::dot(row, x)).collect()
+    Value::matvec(w, x)
 }
 
 /// exp(xᵢ - max) / Σ exp(xⱼ - max): subtracting the max changes nothing but keeps exp from overflowing.
@@ -120,6 +120,11 @@ pub struct KvCache {
 impl KvCache {
     pub fn new(n_layer: usize) -> KvCache {
         KvCache { keys: vec![Vec::new(); n_layer], values: vec![Vec::new(); n_layer] }
+    }
+
+    /// Forgets every position from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.keys.iter_mut().chain(&mut self.values).for_each(|layer| layer.truncate(len));
     }
 }
 

@@ -13,6 +13,7 @@ use harness::split::Split;
 use harness::vocab::Vocab;
 
 use crate::config::{ModelConfig, TrainConfig};
+use crate::eval::evaluate;
 use crate::model::{Gpt, KvCache, softmax};
 
 /// The data, tokenised: microGPT's dataset and tokenizer sections.
@@ -67,41 +68,6 @@ pub fn doc_loss(model: &Gpt, tokens: &[usize]) -> (Value, usize) {
     (Value::sum(&losses) * (1.0 / n as f64), n)
 }
 
-/// Mean loss per predicted token over `docs`, with no gradients recorded.
-///
-/// The documents are independent, so the work is shared among the cores: each thread rebuilds the
-/// model on its own (thread-local) tape from the weights. Per-document losses are summed in document
-/// order afterwards, so the result is the same whatever the number of threads.
-pub fn evaluate(model: &Gpt, docs: &[Vec<usize>]) -> f64 {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(docs.len()).max(1);
-    let weights = model.weights();
-    let per_doc: Vec<(f64, usize)> = std::thread::scope(|s| {
-        let workers: Vec<_> = docs
-            .chunks(docs.len().div_ceil(threads).max(1))
-            .map(|chunk| {
-                let weights = &weights;
-                s.spawn(move || {
-                    let _no_grad = Tape::no_grad();
-                    let model = Gpt::from_weights(model.config.clone(), weights);
-                    let losses = chunk
-                        .iter()
-                        .map(|tokens| {
-                            let _scope = Tape::scope();
-                            let (loss, n) = doc_loss(&model, tokens);
-                            (loss.data() * n as f64, n)
-                        })
-                        .collect::<Vec<_>>();
-                    Tape::clear();
-                    losses
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("an evaluation thread panicked")).collect()
-    });
-    let (total, count) = per_doc.iter().fold((0.0, 0), |(t, c), &(loss, n)| (t + loss, c + n));
-    total / count as f64
-}
-
 // ANCHOR: adam
 /// Adam, written out as microGPT writes it: `**` is `powf` (not `powi` or `sqrt`), so every bit
 /// matches the Python.
@@ -123,14 +89,15 @@ impl Adam {
         // The bias corrections are the same for every parameter: the same bits, computed once.
         let t = (step + 1) as f64;
         let (correction1, correction2) = (1.0 - beta1.powf(t), 1.0 - beta2.powf(t));
-        Value::update(params, |i, p, g| {
+        Value::update(params, |i, p, grad| {
+            let g = *grad;
             self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g;
             self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g.powf(2.0);
             let m_hat = self.m[i] / correction1;
             let v_hat = self.v[i] / correction2;
             *p -= lr_t * m_hat / (v_hat.powf(0.5) + eps);
+            *grad = 0.0;
         });
-        Tape::zero_grad();
     }
 }
 // ANCHOR_END: adam

@@ -83,7 +83,7 @@ pub fn train(cfg: &Config, progress: &mut Progress) -> Result<Bigram> {
         ensure!(loss.data().is_finite(), "loss is {} at step {step}: lower --learning-rate", loss.data());
         model.zero_grad();
         loss.backward();
-        Value::update(&params, |_, data, grad| *data -= cfg.learning_rate * grad);
+        Value::update(&params, |_, data, grad| *data -= cfg.learning_rate * *grad);
         tokens_seen += losses.len() as u64;
         since_eval.push(loss.data());
         progress.step(step, loss.data());

@@ -41,13 +41,14 @@ impl Value {
         tape::with(|t| t.grad[self.0 as usize] = grad);
     }
 
-    /// Visits each of `params` with its value (to update) and its gradient, under one borrow of the tape:
-    /// what an optimizer's step is. `f` gets the parameter's position in `params`.
-    pub fn update(params: &[Value], mut f: impl FnMut(usize, &mut f64, f64)) {
+    /// Visits each of `params` with its value (to update) and its gradient (to read, and to reset if
+    /// the optimizer zeroes gradients as it goes), under one borrow of the tape: what an optimizer's
+    /// step is. `f` gets the parameter's position in `params`.
+    pub fn update(params: &[Value], mut f: impl FnMut(usize, &mut f64, &mut f64)) {
         tape::with(|t| {
             for (i, p) in params.iter().enumerate() {
                 let p = p.0 as usize;
-                f(i, &mut t.data[p], t.grad[p]);
+                f(i, &mut t.data[p], &mut t.grad[p]);
             }
         });
     }

@@ -8,7 +8,7 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use super::Value;
-use super::tape;
+use super::tape::{self, Inputs};
 
 /// Records a node computed from one input.
 #[inline]
@@ -85,44 +85,94 @@ impl Value {
     pub fn sum(xs: &[Value]) -> Value {
         tape::with(|t| {
             let acc = xs.iter().fold(0.0, |acc, x| acc + t.data[x.0 as usize]);
-            if t.recording {
-                t.child.extend(xs.iter().map(|x| x.0));
-                t.local.extend(std::iter::repeat_n(1.0, xs.len()));
-            }
-            Value(t.close_node(acc))
+            Value(t.push(acc, xs.iter().map(|x| (x.0, 1.0))))
         })
     }
 
     /// `Σ wᵢ·xᵢ` as one node with 2n inputs instead of 2n nodes: the workhorse of every linear layer.
     /// Same left-to-right order as Python's `sum(w * x for w, x in zip(ws, xs))`, same gradients
-    /// (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ), a fraction of the tape.
+    /// (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, read from the tape at backward time), a fraction of the tape.
     pub fn dot(ws: &[Value], xs: &[Value]) -> Value {
-        assert_eq!(ws.len(), xs.len(), "Value::dot: {} weights but {} inputs", ws.len(), xs.len());
+        tape::with(|t| dot(t, ws, xs))
+    }
+
+    /// `[Value::dot(row, x) for row in w]`: a matrix times a vector, one dot-product node per row.
+    /// The same nodes and the same bits as calling `dot` row by row, but four rows are summed side
+    /// by side: each sum must add its terms in order, one after the other, and four independent
+    /// sums keep the CPU busy while each waits for its last addition.
+    pub fn matvec<Row: AsRef<[Value]>>(w: &[Row], x: &[Value]) -> Vec<Value> {
         tape::with(|t| {
-            if !t.recording {
-                let acc = ws
-                    .iter()
-                    .zip(xs)
-                    .fold(0.0, |acc, (w, x)| acc + t.data[w.0 as usize] * t.data[x.0 as usize]);
-                return Value(t.close_node(acc));
+            let mut out = Vec::with_capacity(w.len());
+            let x_run = run(x);
+            let mut rows = w.chunks_exact(4);
+            for four in &mut rows {
+                let four: [&[Value]; 4] = std::array::from_fn(|r| four[r].as_ref());
+                let Some((w, x)) = x_run.and_then(|x0| Some((four_runs(four, x0, x.len())?, x0))) else {
+                    out.extend(four.iter().map(|row| dot(t, row, x)));
+                    continue;
+                };
+                let n = four[0].len();
+                let xd = &t.data[x as usize..][..n];
+                let wd = w.map(|w| &t.data[w as usize..][..n]);
+                let mut acc = [0.0; 4];
+                for k in 0..n {
+                    for (acc, wd) in acc.iter_mut().zip(&wd) {
+                        *acc += wd[k] * xd[k];
+                    }
+                }
+                for (acc, w) in acc.into_iter().zip(w) {
+                    out.push(Value(t.push_node(acc, Inputs::Run { w, x, n: n as u32 })));
+                }
             }
-            // Room for the edges first, then one pass that computes and records: interleaved
-            // w₀, x₀, w₁, x₁, … as the chain of products would list them.
-            let start = t.child.len();
-            t.child.resize(start + 2 * ws.len(), 0);
-            t.local.resize(start + 2 * ws.len(), 0.0);
-            let (data, child, local) = (&t.data, &mut t.child[start..], &mut t.local[start..]);
-            let mut acc = 0.0;
-            let edges = child.chunks_exact_mut(2).zip(local.chunks_exact_mut(2));
-            for ((w, x), (c, l)) in ws.iter().zip(xs).zip(edges) {
-                let (wd, xd) = (data[w.0 as usize], data[x.0 as usize]);
-                acc += wd * xd;
-                c.copy_from_slice(&[w.0, x.0]);
-                l.copy_from_slice(&[xd, wd]);
-            }
-            Value(t.close_node(acc))
+            out.extend(rows.remainder().iter().map(|row| dot(t, row.as_ref(), x)));
+            out
         })
     }
+}
+
+/// [`Value::dot`] on the tape `t`.
+fn dot(t: &mut tape::Storage, ws: &[Value], xs: &[Value]) -> Value {
+    assert_eq!(ws.len(), xs.len(), "Value::dot: {} weights but {} inputs", ws.len(), xs.len());
+    let n = ws.len();
+    if let Some((w, x)) = run(ws).zip(run(xs))
+        && runs_may_pair(w, x, n)
+    {
+        let (wd, xd) = (&t.data[w as usize..][..n], &t.data[x as usize..][..n]);
+        let acc = (0..n).fold(0.0, |acc, k| acc + wd[k] * xd[k]);
+        return Value(t.push_node(acc, Inputs::Run { w, x, n: n as u32 }));
+    }
+    let data = &t.data;
+    let acc = (0..n).fold(0.0, |acc, i| acc + data[ws[i].0 as usize] * data[xs[i].0 as usize]);
+    let mut inputs = Inputs::None;
+    if t.recording {
+        let start = t.pairs.len() as u32;
+        t.pairs.extend(ws.iter().zip(xs).map(|(w, x)| [w.0, x.0]));
+        inputs = Inputs::Pairs { start, end: t.pairs.len() as u32 };
+    }
+    Value(t.push_node(acc, inputs))
+}
+
+/// Two runs of n nodes from `w` and from `x` can be one [`Inputs::Run`] if they are the same run or
+/// do not overlap.
+fn runs_may_pair(w: u32, x: u32, n: usize) -> bool {
+    w == x || w.abs_diff(x) as usize >= n
+}
+
+/// The first nodes of four rows that are each a run of n nodes that may pair with the run from `x`.
+fn four_runs(rows: [&[Value]; 4], x: u32, n: usize) -> Option<[u32; 4]> {
+    let mut firsts = [0; 4];
+    for (first, row) in firsts.iter_mut().zip(rows) {
+        *first = run(row).filter(|&w| row.len() == n && runs_may_pair(w, x, n))?;
+    }
+    Some(firsts)
+}
+
+/// The first node of `vs` if they are consecutive nodes on the tape.
+fn run(vs: &[Value]) -> Option<u32> {
+    let first = vs.first()?.0;
+    // Branch-free, so that it compiles to a few vector instructions.
+    let mismatch = vs.iter().enumerate().fold(0, |acc, (k, v)| acc | (v.0 ^ first.wrapping_add(k as u32)));
+    (mismatch == 0).then_some(first)
 }
 // ANCHOR_END: fused
 

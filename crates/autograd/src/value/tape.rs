@@ -7,15 +7,16 @@
 
 use std::cell::RefCell;
 
-/// Structure of arrays: node `i` has value `data[i]`, gradient `grad[i]`, and its inputs are the edges
-/// `edge_end[i - 1]..edge_end[i]` (from 0 for the first node), each a child index with the local
-/// derivative `∂node/∂child`.
+/// Structure of arrays: node `i` has value `data[i]`, gradient `grad[i]`, and inputs `inputs[i]`.
 pub(crate) struct Storage {
     pub(crate) data: Vec<f64>,
     pub(crate) grad: Vec<f64>,
-    pub(crate) edge_end: Vec<u32>,
+    pub(crate) inputs: Vec<Inputs>,
+    /// Every recorded edge's child and local derivative, node after node.
     pub(crate) child: Vec<u32>,
     pub(crate) local: Vec<f64>,
+    /// Every recorded dot product's `(wₖ, xₖ)` pairs, node after node.
+    pub(crate) pairs: Vec<[u32; 2]>,
     /// False inside [`Tape::no_grad`]: nodes keep their values but record no inputs.
     pub(crate) recording: bool,
     /// The last `powf` computed. A softmax divides every element by the same total, `e / total` being
@@ -24,6 +25,26 @@ pub(crate) struct Storage {
     pub(crate) pow_memo: PowMemo,
     /// Scratch for `backward`: which nodes the root depends on.
     reached: Vec<bool>,
+}
+
+/// What a node was computed from, and how to find the local derivatives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Inputs {
+    /// A leaf (an input or a parameter), or a node computed under [`Tape::no_grad`].
+    None,
+    /// `child[start..end]`, each with its local derivative `∂node/∂child` in `local[start..end]`,
+    /// computed in the forward pass: every op but the dot product.
+    Edges { start: u32, end: u32 },
+    /// A dot product `Σ wₖ·xₖ` over `pairs[start..end]`. It needs no local derivatives of its own:
+    /// `∂/∂wₖ = xₖ` and `∂/∂xₖ = wₖ` are values the tape already holds, and backward reads them there,
+    /// as micrograd's `_backward` closures read `other.data`.
+    Pairs { start: u32, end: u32 },
+    /// The same, when the `w`s are n consecutive nodes from `w` and the `x`s n consecutive nodes from
+    /// `x` (a weight row, created row by row, times a vector one elementwise op just built): three
+    /// numbers instead of 2n pairs, and forward and backward run over plain slices. The two runs are
+    /// the same or do not overlap, so adding to the `w`s' gradients and then to the `x`s' adds to
+    /// each gradient in the order the pairs would.
+    Run { w: u32, x: u32, n: u32 },
 }
 
 /// A one-entry cache of `(x, k) ↦ (x^k, k·x^(k-1))`, keyed on the exact bits of x and k.
@@ -51,41 +72,33 @@ impl Storage {
     const EMPTY: Storage = Storage {
         data: Vec::new(),
         grad: Vec::new(),
-        edge_end: Vec::new(),
+        inputs: Vec::new(),
         child: Vec::new(),
         local: Vec::new(),
+        pairs: Vec::new(),
         recording: true,
         pow_memo: PowMemo::EMPTY,
         reached: Vec::new(),
     };
 
-    /// Where node `i`'s edges start.
-    #[inline]
-    fn edge_start(&self, i: usize) -> usize {
-        if i == 0 { 0 } else { self.edge_end[i - 1] as usize }
-    }
-
-    /// The indices into `child` and `local` of node `i`'s inputs.
-    #[inline]
-    pub(crate) fn edges(&self, i: usize) -> std::ops::Range<usize> {
-        self.edge_start(i)..self.edge_end[i] as usize
-    }
-
     /// Records a node whose value is `data` and whose inputs and local derivatives are `edges`.
     #[inline]
     pub(crate) fn push(&mut self, data: f64, edges: impl IntoIterator<Item = (u32, f64)>) -> u32 {
+        let mut inputs = Inputs::None;
         if self.recording {
+            let start = self.child.len() as u32;
             for (child, local) in edges {
                 self.child.push(child);
                 self.local.push(local);
             }
+            inputs = Inputs::Edges { start, end: self.child.len() as u32 };
         }
-        self.close_node(data)
+        self.push_node(data, inputs)
     }
 
-    /// Finishes a node whose edges were pushed directly onto `child` and `local`.
+    /// Appends a node, returning its index.
     #[inline]
-    pub(crate) fn close_node(&mut self, data: f64) -> u32 {
+    pub(crate) fn push_node(&mut self, data: f64, inputs: Inputs) -> u32 {
         let id = self.data.len();
         assert!(
             id < u32::MAX as usize,
@@ -93,7 +106,7 @@ impl Storage {
         );
         self.data.push(data);
         self.grad.push(0.0);
-        self.edge_end.push(self.child.len() as u32);
+        self.inputs.push(if self.recording { inputs } else { Inputs::None });
         id as u32
     }
 
@@ -102,36 +115,74 @@ impl Storage {
         if len >= self.data.len() {
             return;
         }
-        let edges = self.edge_start(len);
+        // Edges and pairs are stored in node order: the first freed node that has some says where
+        // the freed ones begin.
+        let freed = &self.inputs[len..];
+        if let Some(start) =
+            freed.iter().find_map(|i| if let Inputs::Edges { start, .. } = i { Some(*start) } else { None })
+        {
+            self.child.truncate(start as usize);
+            self.local.truncate(start as usize);
+        }
+        if let Some(start) =
+            freed.iter().find_map(|i| if let Inputs::Pairs { start, .. } = i { Some(*start) } else { None })
+        {
+            self.pairs.truncate(start as usize);
+        }
         self.data.truncate(len);
         self.grad.truncate(len);
-        self.edge_end.truncate(len);
-        self.child.truncate(edges);
-        self.local.truncate(edges);
+        self.inputs.truncate(len);
     }
 
     // ANCHOR: backward
     /// One reverse sweep from `root`: each node hands its gradient to its inputs, scaled by the local
-    /// derivative recorded when it was created (the chain rule). `+=` because a node used twice gets
-    /// a contribution from each use. Only the root's ancestors take part: a node of some other graph
-    /// lower on the tape may hold a gradient from an earlier `backward`, and must not pass it on.
+    /// derivative (the chain rule). `+=` because a node used twice gets a contribution from each use.
+    /// Only the root's ancestors take part: a node of some other graph lower on the tape may hold a
+    /// gradient from an earlier `backward`, and must not pass it on.
     pub(crate) fn backward(&mut self, root: u32) {
         let root = root as usize;
         self.grad[root] = 1.0;
         self.reached.clear();
         self.reached.resize(root + 1, false);
         self.reached[root] = true;
+        let (data, grad, reached) = (&self.data, &mut self.grad, &mut self.reached);
         for node in (0..=root).rev() {
-            let g = self.grad[node];
+            let g = grad[node];
             // A node with no gradient has nothing to hand on; skipping it also keeps an infinite local
             // derivative elsewhere (say ln at 0) from turning 0 into NaN.
-            if !self.reached[node] || g == 0.0 {
+            if !reached[node] || g == 0.0 {
                 continue;
             }
-            let edges = self.edges(node);
-            for (&child, &local) in self.child[edges.clone()].iter().zip(&self.local[edges]) {
-                self.grad[child as usize] += local * g;
-                self.reached[child as usize] = true;
+            match self.inputs[node] {
+                Inputs::None => {}
+                Inputs::Edges { start, end } => {
+                    let edges = start as usize..end as usize;
+                    for (&child, &local) in self.child[edges.clone()].iter().zip(&self.local[edges]) {
+                        grad[child as usize] += local * g;
+                        reached[child as usize] = true;
+                    }
+                }
+                // A dot product: ∂/∂w = x and ∂/∂x = w.
+                Inputs::Pairs { start, end } => {
+                    for &[w, x] in &self.pairs[start as usize..end as usize] {
+                        let (w, x) = (w as usize, x as usize);
+                        grad[w] += data[x] * g;
+                        grad[x] += data[w] * g;
+                        reached[w] = true;
+                        reached[x] = true;
+                    }
+                }
+                Inputs::Run { w, x, n } => {
+                    let (w, x) = (w as usize..(w + n) as usize, x as usize..(x + n) as usize);
+                    for (dw, &x) in grad[w.clone()].iter_mut().zip(&data[x.clone()]) {
+                        *dw += x * g;
+                    }
+                    for (dx, &w) in grad[x.clone()].iter_mut().zip(&data[w.clone()]) {
+                        *dx += w * g;
+                    }
+                    reached[w].fill(true);
+                    reached[x].fill(true);
+                }
             }
         }
     }

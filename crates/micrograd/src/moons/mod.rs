@@ -113,7 +113,7 @@ pub fn train(cfg: &MoonsConfig, mut on_step: impl FnMut(&StepReport)) -> anyhow:
         model.zero_grad();
         total_loss.backward();
         let learning_rate = 1.0 - 0.9 * k as f64 / cfg.steps as f64;
-        Value::update(&model.parameters(), |_, data, grad| *data -= learning_rate * grad);
+        Value::update(&model.parameters(), |_, data, grad| *data -= learning_rate * *grad);
         let report = StepReport { step: k, loss: total_loss.data(), accuracy };
         on_step(&report);
         history.push(report);
