@@ -161,8 +161,12 @@ fn results_do_not_depend_on_the_thread_count() {
             let y = x.matmul(w).gelu(); // (4, 64, 160)
             let att = y.reshape(&[4, 4, 64, 40]);
             let z = att.causal_attention(att, att).layer_norm(None, None, 1e-5).sum();
+            // Attention straight from a fused qkv projection, one task per sequence: (16, 16, 192).
+            let w_qkv = Tensor::param(&r.vec(96 * 192, 0.1), &[96, 192]);
+            let qkv = x.reshape(&[16, 16, 96]).matmul(w_qkv);
+            let z = z + qkv.causal_self_attention(4).layer_norm(None, None, 1e-5).sum();
             z.backward();
-            let out = (z.item(), x.grad(), w.grad());
+            let out = (z.item(), x.grad(), w.grad(), w_qkv.grad());
             TensorTape::clear();
             out
         })
@@ -173,6 +177,7 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(one.0.to_bits(), other.0.to_bits(), "loss differs with {threads} threads");
         assert!(one.1.iter().zip(&other.1).all(|(a, b)| a.to_bits() == b.to_bits()), "x grad differs");
         assert!(one.2.iter().zip(&other.2).all(|(a, b)| a.to_bits() == b.to_bits()), "w grad differs");
+        assert!(one.3.iter().zip(&other.3).all(|(a, b)| a.to_bits() == b.to_bits()), "w_qkv grad differs");
     }
 }
 
