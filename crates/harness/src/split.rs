@@ -30,12 +30,9 @@ pub struct Split {
 impl Split {
     /// Shuffles a copy of `docs` with `PyRandom::new(42)` and cuts it.
     pub fn new(docs: &[String]) -> Self {
-        let mut shuffled = docs.to_vec();
-        PyRandom::new(SPLIT_SEED).shuffle(&mut shuffled);
-        let n = shuffled.len();
-        // Python's int() truncates toward zero, as `as usize` does for non-negative floats.
-        let n1 = (0.8 * n as f64) as usize;
-        let n2 = (0.9 * n as f64) as usize;
+        let shuffled: Vec<String> =
+            shuffled_indices(docs.len()).into_iter().map(|i| docs[i].clone()).collect();
+        let (n1, n2) = cuts(shuffled.len());
         Self {
             train: shuffled[..n1].to_vec(),
             val: shuffled[n1..n2].to_vec(),
@@ -43,6 +40,21 @@ impl Split {
             shuffled,
         }
     }
+}
+
+/// The shuffle of the split as a permutation: `Split::new(docs).shuffled[k]` is
+/// `docs[shuffled_indices(docs.len())[k]]` (a shuffle's swaps depend only on the length). For callers
+/// that need the positions of the split's words rather than copies of them.
+pub fn shuffled_indices(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    PyRandom::new(SPLIT_SEED).shuffle(&mut order);
+    order
+}
+
+/// `(n1, n2)`: the shuffled documents' train, val and test parts are `..n1`, `n1..n2` and `n2..`.
+pub fn cuts(n: usize) -> (usize, usize) {
+    // Python's int() truncates toward zero, as `as usize` does for non-negative floats.
+    ((0.8 * n as f64) as usize, (0.9 * n as f64) as usize)
 }
 
 /// How many next-character predictions the documents make: each word of `len` characters predicts

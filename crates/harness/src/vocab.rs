@@ -7,6 +7,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Characters ↔ token ids. Serialisable (as the string of its characters) so a checkpoint's config can
@@ -47,10 +48,8 @@ impl std::error::Error for UnknownChar {}
 impl Vocab {
     /// `sorted(set(''.join(docs)))`.
     pub fn from_docs<S: AsRef<str>>(docs: &[S]) -> Self {
-        let mut chars: Vec<char> = docs.iter().flat_map(|d| d.as_ref().chars()).collect();
-        chars.sort_unstable();
-        chars.dedup();
-        Self { chars }
+        let chars: BTreeSet<char> = docs.iter().flat_map(|d| d.as_ref().chars()).collect();
+        Self { chars: chars.into_iter().collect() }
     }
 
     /// `vocab_size`: the characters plus BOS.
@@ -88,18 +87,21 @@ impl Vocab {
 
     /// The ids of `text`'s characters (no BOS added).
     pub fn encode(&self, text: &str) -> Result<Vec<usize>, UnknownChar> {
-        text.chars()
-            .enumerate()
-            .map(|(position, ch)| {
-                self.stoi(ch).ok_or_else(|| UnknownChar { ch, position, text: text.to_owned() })
-            })
-            .collect()
+        text.chars().enumerate().map(|(position, ch)| self.id_at(ch, position, text)).collect()
+    }
+
+    /// The id of `ch`, found at `position` in `text` (which the error quotes).
+    fn id_at(&self, ch: char, position: usize, text: &str) -> Result<usize, UnknownChar> {
+        self.stoi(ch).ok_or_else(|| UnknownChar { ch, position, text: text.to_owned() })
     }
 
     /// `[BOS] + encode(doc) + [BOS]`: a document as the model trains on it.
     pub fn encode_with_bos(&self, doc: &str) -> Result<Vec<usize>, UnknownChar> {
-        let mut ids = vec![self.bos()];
-        ids.extend(self.encode(doc)?);
+        let mut ids = Vec::with_capacity(doc.len() + 2);
+        ids.push(self.bos());
+        for (position, ch) in doc.chars().enumerate() {
+            ids.push(self.id_at(ch, position, doc)?);
+        }
         ids.push(self.bos());
         Ok(ids)
     }

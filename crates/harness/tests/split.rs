@@ -6,7 +6,7 @@
 //! print(len(docs[:n1]), len(docs[n1:n2]), len(docs[n2:]), docs[:5], docs[-3:], P(docs), P(docs[:n1]), ...)
 //! ```
 
-use harness::split::{Split, n_predictions};
+use harness::split::{Split, cuts, n_predictions, shuffled_indices};
 use harness::{load_docs, testdata};
 
 fn check(split: &Split, sizes: [usize; 3], head: [&str; 5], tail: [&str; 3], predictions: [usize; 4]) {
@@ -35,6 +35,10 @@ fn repo_names_split() {
         ["nathalie", "mirha", "caidyn"],
         [229_804, 183_802, 22_949, 23_053],
     );
+    // The same split as positions in `docs`, for callers that need no copies.
+    let (order, (n1, n2)) = (shuffled_indices(docs.len()), cuts(docs.len()));
+    assert_eq!((n1, n2), (25_805, 25_805 + 3_226));
+    assert!(order.iter().zip(&split.shuffled).all(|(&i, word)| docs[i] == *word));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use autograd::{Tape, Value};
 use harness::pyrandom::PyRandom;
 use harness::runlog::{Record, RunLogWriter};
-use harness::split::Split;
+use harness::split;
 use harness::vocab::Vocab;
 
 use crate::config::{ModelConfig, TrainConfig};
@@ -35,11 +35,10 @@ impl Dataset {
         rng.shuffle(&mut order);
         // The canonical split is a shuffle of its own (seed 42); with --held-out, training skips the
         // words it sets aside for validation and test.
-        let split = Split::new(docs);
-        let mut canonical: Vec<usize> = (0..docs.len()).collect();
-        PyRandom::new(harness::split::SPLIT_SEED).shuffle(&mut canonical);
+        let canonical = split::shuffled_indices(docs.len());
+        let (n1, n2) = split::cuts(docs.len());
         let mut is_train = vec![false; docs.len()];
-        for &i in &canonical[..split.train.len()] {
+        for &i in &canonical[..n1] {
             is_train[i] = true;
         }
         let train = order
@@ -47,7 +46,7 @@ impl Dataset {
             .filter(|&&i| !held_out || is_train[i])
             .map(|&i| encode(&docs[i]))
             .collect::<Result<_>>()?;
-        let val = split.val.iter().map(encode).collect::<Result<_>>()?;
+        let val = canonical[n1..n2].iter().map(|&i| encode(&docs[i])).collect::<Result<_>>()?;
         Ok(Dataset { vocab, train, val })
     }
 }

@@ -171,7 +171,11 @@ fn four_runs(rows: [&[Value]; 4], x: u32, n: usize) -> Option<[u32; 4]> {
 fn run(vs: &[Value]) -> Option<u32> {
     let first = vs.first()?.0;
     // Branch-free, so that it compiles to a few vector instructions.
-    let mismatch = vs.iter().enumerate().fold(0, |acc, (k, v)| acc | (v.0 ^ first.wrapping_add(k as u32)));
+    let (mut mismatch, mut id) = (0, first);
+    for v in vs {
+        mismatch |= v.0 ^ id;
+        id = id.wrapping_add(1);
+    }
     (mismatch == 0).then_some(first)
 }
 // ANCHOR_END: fused

@@ -47,6 +47,14 @@ pub(crate) enum Inputs {
     Run { w: u32, x: u32, n: u32 },
 }
 
+/// The lengths of the tape's arrays at some moment.
+#[derive(Clone, Copy, Default)]
+struct Mark {
+    nodes: usize,
+    edges: usize,
+    pairs: usize,
+}
+
 /// A one-entry cache of `(x, k) ↦ (x^k, k·x^(k-1))`, keyed on the exact bits of x and k.
 pub(crate) struct PowMemo {
     key: (u64, u64),
@@ -110,28 +118,19 @@ impl Storage {
         id as u32
     }
 
-    /// Frees every node from `len` on: what a training step built, once the step is over.
-    pub(crate) fn truncate(&mut self, len: usize) {
-        if len >= self.data.len() {
-            return;
-        }
-        // Edges and pairs are stored in node order: the first freed node that has some says where
-        // the freed ones begin.
-        let freed = &self.inputs[len..];
-        if let Some(start) =
-            freed.iter().find_map(|i| if let Inputs::Edges { start, .. } = i { Some(*start) } else { None })
-        {
-            self.child.truncate(start as usize);
-            self.local.truncate(start as usize);
-        }
-        if let Some(start) =
-            freed.iter().find_map(|i| if let Inputs::Pairs { start, .. } = i { Some(*start) } else { None })
-        {
-            self.pairs.truncate(start as usize);
-        }
-        self.data.truncate(len);
-        self.grad.truncate(len);
-        self.inputs.truncate(len);
+    /// How long the tape is now: where to cut it to free what is built from here on.
+    fn mark(&self) -> Mark {
+        Mark { nodes: self.data.len(), edges: self.child.len(), pairs: self.pairs.len() }
+    }
+
+    /// Frees every node built since `mark` was taken: what a training step built, once it is over.
+    fn truncate(&mut self, mark: Mark) {
+        self.data.truncate(mark.nodes);
+        self.grad.truncate(mark.nodes);
+        self.inputs.truncate(mark.nodes);
+        self.child.truncate(mark.edges);
+        self.local.truncate(mark.edges);
+        self.pairs.truncate(mark.pairs);
     }
 
     // ANCHOR: backward
@@ -221,7 +220,7 @@ impl Tape {
     /// Opens a scope: every node created until the returned guard drops is freed at once when it does.
     /// Values created inside the scope must not be used after it ends.
     pub fn scope() -> Scope {
-        Scope { mark: Tape::len() }
+        Scope { mark: with(|t| t.mark()) }
     }
 
     /// Sets every gradient on the tape to zero (between steps that is just the parameters).
@@ -242,14 +241,14 @@ impl Tape {
 
     /// Frees every node on this thread's tape, parameters included.
     pub fn clear() {
-        with(|t| t.truncate(0));
+        with(|t| t.truncate(Mark::default()));
     }
 }
 
 /// Guard returned by [`Tape::scope`]; dropping it frees everything created since.
 #[must_use = "dropping the scope at once frees nothing useful; bind it with `let step = Tape::scope();`"]
 pub struct Scope {
-    mark: usize,
+    mark: Mark,
 }
 
 impl Drop for Scope {
