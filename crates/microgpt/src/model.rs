@@ -149,6 +149,7 @@ impl Gpt {
             cache.values[li].push(v);
             let (keys, values) = (&cache.keys[li], &cache.values[li]);
             let mut x_attn = Vec::with_capacity(self.config.n_embd);
+            let mut v_j = Vec::with_capacity(values.len());
             for h in 0..self.config.n_head {
                 let hs = h * head_dim..(h + 1) * head_dim;
                 let q_h = &q[hs.clone()];
@@ -158,7 +159,9 @@ impl Gpt {
                     .collect();
                 let attn_weights = softmax(&attn_logits);
                 for j in hs {
-                    let v_j: Vec<Value> = values.iter().map(|v_t| v_t[j]).collect();
+                    // Component j of every cached value: Σ_t w_t·v_t[j].
+                    v_j.clear();
+                    v_j.extend(values.iter().map(|v_t| v_t[j]));
                     x_attn.push(Value::dot(&attn_weights, &v_j));
                 }
             }

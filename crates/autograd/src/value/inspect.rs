@@ -11,7 +11,7 @@ impl Value {
         tape::with(|t| match t.inputs[self.0 as usize] {
             Inputs::None => Vec::new(),
             Inputs::Edges { start, end } => {
-                t.child[start as usize..end as usize].iter().map(|&c| Value(c)).collect()
+                t.edges[start as usize..end as usize].iter().map(|e| Value(e.child)).collect()
             }
             Inputs::Pairs { start, end } => {
                 t.pairs[start as usize..end as usize].iter().flatten().map(|&c| Value(c)).collect()

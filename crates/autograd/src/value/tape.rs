@@ -12,9 +12,8 @@ pub(crate) struct Storage {
     pub(crate) data: Vec<f64>,
     pub(crate) grad: Vec<f64>,
     pub(crate) inputs: Vec<Inputs>,
-    /// Every recorded edge's child and local derivative, node after node.
-    pub(crate) child: Vec<u32>,
-    pub(crate) local: Vec<f64>,
+    /// Every recorded edge, node after node.
+    pub(crate) edges: Vec<Edge>,
     /// Every recorded dot product's `(wₖ, xₖ)` pairs, node after node.
     pub(crate) pairs: Vec<[u32; 2]>,
     /// False inside [`Tape::no_grad`]: nodes keep their values but record no inputs.
@@ -32,8 +31,8 @@ pub(crate) struct Storage {
 pub(crate) enum Inputs {
     /// A leaf (an input or a parameter), or a node computed under [`Tape::no_grad`].
     None,
-    /// `child[start..end]`, each with its local derivative `∂node/∂child` in `local[start..end]`,
-    /// computed in the forward pass: every op but the dot product.
+    /// `edges[start..end]`: each input with its local derivative, computed in the forward pass (every
+    /// op but the dot product).
     Edges { start: u32, end: u32 },
     /// A dot product `Σ wₖ·xₖ` over `pairs[start..end]`. It needs no local derivatives of its own:
     /// `∂/∂wₖ = xₖ` and `∂/∂xₖ = wₖ` are values the tape already holds, and backward reads them there,
@@ -53,6 +52,13 @@ struct Mark {
     nodes: usize,
     edges: usize,
     pairs: usize,
+}
+
+/// An input of a node, and the local derivative `∂node/∂child`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Edge {
+    pub(crate) child: u32,
+    pub(crate) local: f64,
 }
 
 /// A one-entry cache of `(x, k) ↦ (x^k, k·x^(k-1))`, keyed on the exact bits of x and k.
@@ -81,8 +87,7 @@ impl Storage {
         data: Vec::new(),
         grad: Vec::new(),
         inputs: Vec::new(),
-        child: Vec::new(),
-        local: Vec::new(),
+        edges: Vec::new(),
         pairs: Vec::new(),
         recording: true,
         pow_memo: PowMemo::EMPTY,
@@ -94,12 +99,9 @@ impl Storage {
     pub(crate) fn push(&mut self, data: f64, edges: impl IntoIterator<Item = (u32, f64)>) -> u32 {
         let mut inputs = Inputs::None;
         if self.recording {
-            let start = self.child.len() as u32;
-            for (child, local) in edges {
-                self.child.push(child);
-                self.local.push(local);
-            }
-            inputs = Inputs::Edges { start, end: self.child.len() as u32 };
+            let start = self.edges.len() as u32;
+            self.edges.extend(edges.into_iter().map(|(child, local)| Edge { child, local }));
+            inputs = Inputs::Edges { start, end: self.edges.len() as u32 };
         }
         self.push_node(data, inputs)
     }
@@ -120,7 +122,7 @@ impl Storage {
 
     /// How long the tape is now: where to cut it to free what is built from here on.
     fn mark(&self) -> Mark {
-        Mark { nodes: self.data.len(), edges: self.child.len(), pairs: self.pairs.len() }
+        Mark { nodes: self.data.len(), edges: self.edges.len(), pairs: self.pairs.len() }
     }
 
     /// Frees every node built since `mark` was taken: what a training step built, once it is over.
@@ -128,8 +130,7 @@ impl Storage {
         self.data.truncate(mark.nodes);
         self.grad.truncate(mark.nodes);
         self.inputs.truncate(mark.nodes);
-        self.child.truncate(mark.edges);
-        self.local.truncate(mark.edges);
+        self.edges.truncate(mark.edges);
         self.pairs.truncate(mark.pairs);
     }
 
@@ -155,8 +156,7 @@ impl Storage {
             match self.inputs[node] {
                 Inputs::None => {}
                 Inputs::Edges { start, end } => {
-                    let edges = start as usize..end as usize;
-                    for (&child, &local) in self.child[edges.clone()].iter().zip(&self.local[edges]) {
+                    for &Edge { child, local } in &self.edges[start as usize..end as usize] {
                         grad[child as usize] += local * g;
                         reached[child as usize] = true;
                     }
