@@ -41,20 +41,20 @@ impl CausalSelfAttention {
         // Each position asks a question (query), advertises what it holds (key), and offers a content
         // (value); each head does this in its own D = C / n_head dimensions.
         let qkv = self.c_attn.forward(x); // (B, T, 3C)
-        let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2); // (B, H, T, D)
-        let (q, k, v) = (heads(0), heads(1), heads(2));
         let y = match rng {
             Some(rng) if self.dropout > 0.0 => {
                 // Written out, so that dropout can reach the attention weights.
+                let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2); // (B, H, T, D)
+                let (q, k, v) = (heads(0), heads(1), heads(2));
                 let att = q.matmul_t(k) * (1.0 / (d as f32).sqrt()); // (B, H, T, T) scores
                 let att = att.causal_mask().softmax(); // future positions get weight 0
-                att.dropout(self.dropout, rng).matmul(v) // (B, H, T, D)
+                let y = att.dropout(self.dropout, rng).matmul(v); // (B, H, T, D)
+                y.transpose(1, 2).reshape(&[b, t, c]) // (B, T, C): the heads side by side again
             }
-            // The same numbers as the four lines above, in one fused op that keeps the (T, T)
-            // attention matrices to itself.
-            _ => q.causal_attention(k, v), // (B, H, T, D)
+            // The same numbers as the lines above without dropout, in one fused op that reads the
+            // heads in place out of qkv and keeps the (T, T) attention matrices to itself.
+            _ => qkv.causal_self_attention(h), // (B, T, C)
         };
-        let y = y.transpose(1, 2).reshape(&[b, t, c]); // (B, T, C): the heads side by side again
         dropout(self.c_proj.forward(y), self.dropout, rng)
     }
     // ANCHOR_END: forward
