@@ -1,5 +1,6 @@
 //! `cargo xtask figures`: every figure the lectures show, regenerated into `lectures/src/figures/` by the
-//! stage subcommands that draw them. Same code, same seeds, same data: the same files.
+//! stage subcommands that draw them, each from the run its chapter describes. Same code, same seeds,
+//! same data: the same files (all but the README's comparison, which plots wall-clock time).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -7,51 +8,92 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::cargo;
-use crate::compare;
 
-/// One figure-drawing command of a stage.
+/// One run of a stage, and the figures the lectures keep from it.
 struct Job {
     krate: &'static str,
     /// What the lectures call it.
     what: &'static str,
-    /// The stage's subcommands to run, in order, given the output and a scratch directory.
-    commands: fn(out: &Path, scratch: &Path) -> Vec<Vec<String>>,
-    /// The files it writes under the output directory (each as `.png` and `.svg`).
+    /// The stage's subcommands, run in order. Each job has a scratch directory of its own for its
+    /// checkpoint and figures, so a run never sees another's files and only `stems` reach the book.
+    commands: fn(scratch: &Path) -> Vec<Vec<String>>,
+    /// The figures the chapters show, copied from the scratch directory: `{stem}.{ext}` for each of `exts`.
     stems: &'static [&'static str],
+    exts: &'static [&'static str],
 }
 
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// The mlp figures come from a trained checkpoint: the lecture's model, trained with a fixed budget.
-const MLP_FIGURE_STEPS: &str = "20000";
+fn argv(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|&p| p.to_owned()).collect()
+}
 
+/// Trains the mlp with `flags` (on top of the lecture's defaults: 200,000 steps) and draws its figures
+/// with file names starting `prefix`: `mlp figures` writes a loss curve, an embedding and two
+/// activation histograms, and each job keeps only the ones its chapter shows.
+fn mlp_run(scratch: &Path, flags: &[&str], prefix: &str) -> Vec<Vec<String>> {
+    let ckpt = s(&scratch.join("run"));
+    let train = [&["train", "--out", &ckpt], flags].concat();
+    let figures = ["figures", "--checkpoint", &ckpt, "--out-dir", &s(scratch), "--prefix", prefix];
+    vec![argv(&train), argv(&figures)]
+}
+
+const PNG_SVG: &[&str] = &["png", "svg"];
+
+/// Every figure of the chapters, each from the run the chapter describes.
 const JOBS: &[Job] = &[
     Job {
         krate: "micrograd",
-        what: "two moons and the decision boundary",
-        commands: |out, _| vec![vec!["moons".into(), "--out".into(), s(out)]],
+        what: "the expression and neuron graphs (micrograd.md)",
+        commands: |dir| vec![argv(&["graph", "--out", &s(dir)])],
+        stems: &["expression", "neuron"],
+        // The DOT text is ours; the SVG is Graphviz's rendering of it.
+        exts: &["dot", "svg"],
+    },
+    Job {
+        krate: "micrograd",
+        what: "two moons and the decision boundary (micrograd.md)",
+        commands: |dir| vec![argv(&["moons", "--out", &s(dir)])],
         stems: &["moons"],
+        exts: PNG_SVG,
     },
     Job {
         krate: "bigram",
-        what: "the bigram count table",
-        commands: |out, _| vec![vec!["heatmap".into(), "--figure".into(), s(&out.join("bigram-heatmap"))]],
+        what: "the bigram count table (bigram.md)",
+        commands: |dir| vec![argv(&["heatmap", "--figure", &s(&dir.join("bigram-heatmap"))])],
         stems: &["bigram-heatmap"],
+        exts: PNG_SVG,
     },
     Job {
         krate: "mlp",
-        what: "learning-rate sweep, loss curve, embeddings, activations",
-        commands: |out, scratch| {
-            let ckpt = scratch.join("mlp");
-            vec![
-                vec!["lr-find".into(), "--figure".into(), s(&out.join("mlp-lr-find"))],
-                vec!["train".into(), "--out".into(), s(&ckpt), "--steps".into(), MLP_FIGURE_STEPS.into()],
-                vec!["figures".into(), "--checkpoint".into(), s(&ckpt), "--out-dir".into(), s(out)],
-            ]
-        },
-        stems: &["mlp-lr-find", "mlp-loss", "mlp-embedding", "mlp-activations", "mlp-activations-init"],
+        what: "the learning-rate sweep (mlp.md)",
+        commands: |dir| vec![argv(&["lr-find", "--figure", &s(&dir.join("mlp-lr-find"))])],
+        stems: &["mlp-lr-find"],
+        exts: PNG_SVG,
+    },
+    Job {
+        krate: "mlp",
+        what: "the default run's loss curve and activations (mlp.md)",
+        commands: |dir| mlp_run(dir, &[], "mlp"),
+        // Its embedding is C[:, 0..2] of ten dimensions; the chapter shows the 2-D run's instead.
+        stems: &["mlp-loss", "mlp-activations", "mlp-activations-init"],
+        exts: PNG_SVG,
+    },
+    Job {
+        krate: "mlp",
+        what: "the 2-D embeddings of an --n-embd 2 run (mlp.md)",
+        commands: |dir| mlp_run(dir, &["--n-embd", "2"], "mlp"),
+        stems: &["mlp-embedding"],
+        exts: PNG_SVG,
+    },
+    Job {
+        krate: "mlp",
+        what: "activations at init with Kaiming init and batch norm (mlp.md)",
+        commands: |dir| mlp_run(dir, &["--scale-output", "--kaiming", "--batchnorm"], "mlp-fixed"),
+        stems: &["mlp-fixed-activations-init"],
+        exts: PNG_SVG,
     },
 ];
 
@@ -69,10 +111,12 @@ pub fn figures(root: &Path, out: &Path) -> Result<Report> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let out = &std::path::absolute(out)?;
     let scratch = std::env::temp_dir().join(format!("xtask-figures-{}", std::process::id()));
-    let present: Vec<&str> = JOBS.iter().map(|j| j.krate).filter(|k| cargo::crate_exists(root, k)).collect();
+    let mut present: Vec<&str> =
+        JOBS.iter().map(|j| j.krate).filter(|k| cargo::crate_exists(root, k)).collect();
+    present.dedup();
     let built = cargo::build_release(root, &present)?;
     let (mut lines, mut complete) = (Vec::new(), true);
-    for job in JOBS {
+    for (i, job) in JOBS.iter().enumerate() {
         let Some(bin) = built.binaries.get(job.krate) else {
             complete = false;
             lines.push(match built.failed.get(job.krate) {
@@ -81,10 +125,9 @@ pub fn figures(root: &Path, out: &Path) -> Result<Report> {
             });
             continue;
         };
-        eprintln!("figures: {} ({})", job.krate, job.what);
-        match run_job(bin, job, out, &scratch) {
-            Ok(()) => lines
-                .extend(job.stems.iter().map(|stem| format!("wrote {}.png and .svg", s(&out.join(stem))))),
+        eprintln!("figures: {}: {}", job.krate, job.what);
+        match run_job(root, bin, job, &scratch.join(i.to_string()), out) {
+            Ok(written) => lines.extend(written.iter().map(|p| format!("wrote {}", s(p)))),
             Err(e) => {
                 complete = false;
                 lines.push(format!("{}: {} failed: {e:#}", job.krate, job.what));
@@ -92,60 +135,60 @@ pub fn figures(root: &Path, out: &Path) -> Result<Report> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-
-    // The comparison: from the last full `cargo xtask compare` if there is one, else a quick one.
-    let last = root.join("runs").join("compare");
-    let (from, fresh) = if last.join("loss.png").is_file() && last.join("loss.svg").is_file() {
-        (last, false)
-    } else {
-        let dir = std::env::temp_dir().join(format!("xtask-figures-compare-{}", std::process::id()));
-        let opts = compare::Options {
-            data: root.join("data").join("names.txt"),
-            out: dir.clone(),
-            quick: true,
-            stages: None,
-        };
-        eprintln!("figures: no runs/compare yet, running a quick comparison");
-        let report = compare::compare(root, &opts)?;
-        complete &= report.all_trained();
-        (dir, true)
-    };
-    match copy_figure(&from.join("loss"), &out.join("compare-loss")) {
-        Ok(()) => lines.push(format!(
-            "wrote {}.png and .svg (from {})",
-            s(&out.join("compare-loss")),
-            if fresh { "a quick comparison".to_owned() } else { s(&from) }
-        )),
-        Err(e) => {
-            complete = false;
-            lines.push(format!("compare: the loss figure is missing: {e:#}"));
-        }
-    }
-    if fresh {
-        let _ = std::fs::remove_dir_all(&from);
-    }
+    lines.push(compare_figure(root, out));
     Ok(Report { lines, complete })
 }
 
-/// Runs a job's commands one after the other; checks that each promised file exists afterwards.
-fn run_job(bin: &Path, job: &Job, out: &Path, scratch: &Path) -> Result<()> {
-    for args in (job.commands)(out, scratch) {
-        let output = Command::new(bin).args(&args).stdin(Stdio::null()).output()?;
+/// The README's comparison, copied from the last full `cargo xtask compare`. Its x axis is wall-clock
+/// seconds, so no run reproduces it byte for byte, and the README's table quotes the run it came from:
+/// without a full comparison in `runs/compare` the committed figure stays as it is.
+fn compare_figure(root: &Path, out: &Path) -> String {
+    let from = root.join("runs").join("compare");
+    let to = out.join("compare-loss");
+    let summary = std::fs::read_to_string(from.join("summary.md")).unwrap_or_default();
+    if !summary.contains("(full budget)") {
+        return format!(
+            "kept {}.png and .svg: no full comparison in {} (run `cargo xtask compare`, then update the README's table)",
+            s(&to),
+            s(&from)
+        );
+    }
+    match copy_figure(&from.join("loss"), &to) {
+        Ok(()) => format!("wrote {}.png and .svg (from {})", s(&to), s(&from)),
+        Err(e) => format!("kept {}.png and .svg: {e:#}", s(&to)),
+    }
+}
+
+/// Runs a job's commands one after the other in its scratch directory, then copies the figures it
+/// promised into `out`. Returns the files written.
+fn run_job(root: &Path, bin: &Path, job: &Job, scratch: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    for args in (job.commands)(scratch) {
+        let output = Command::new(bin).args(&args).current_dir(root).stdin(Stdio::null()).output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // The losses a training run ends with are the numbers the chapters quote: show them.
+        for line in stdout.lines().filter(|l| l.starts_with("train loss")) {
+            eprintln!("figures: `{} {}`: {line}", job.krate, args[0]);
+        }
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(no message)");
             bail!("`{} {}`: {last}", job.krate, args.join(" "));
         }
     }
+    let mut written = Vec::new();
     for stem in job.stems {
-        for ext in ["png", "svg"] {
-            let path = out.join(format!("{stem}.{ext}"));
-            if !path.is_file() {
-                bail!("`{}` did not write {}", job.krate, path.display());
+        for ext in job.exts {
+            let (from, to) = (scratch.join(format!("{stem}.{ext}")), out.join(format!("{stem}.{ext}")));
+            if !from.is_file() {
+                bail!("`{}` did not write {}", job.krate, from.display());
             }
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+            written.push(to);
         }
     }
-    Ok(())
+    Ok(written)
 }
 
 fn copy_figure(from: &Path, to: &Path) -> Result<()> {
@@ -154,4 +197,67 @@ fn copy_figure(from: &Path, to: &Path) -> Result<()> {
         std::fs::copy(&a, &b).with_context(|| format!("cannot copy {} to {}", a.display(), b.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `figures/NAME.EXT` a chapter or the README shows.
+    fn shown(root: &Path) -> Vec<String> {
+        let mut texts = vec![std::fs::read_to_string(root.join("README.md")).unwrap()];
+        for entry in std::fs::read_dir(root.join("lectures").join("src")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                texts.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+        let mut names: Vec<String> = texts
+            .iter()
+            .flat_map(|t| t.split("figures/").skip(1))
+            .map(|rest| rest.chars().take_while(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect())
+            .filter(|name: &String| name.contains('.'))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Every file the jobs write, and the comparison copied beside them.
+    fn drawn() -> Vec<String> {
+        let jobs = JOBS.iter().flat_map(|j| j.stems.iter().map(move |stem| (stem, j.exts)));
+        let mut files: Vec<String> = jobs
+            .chain([(&"compare-loss", PNG_SVG)])
+            .flat_map(|(stem, exts)| exts.iter().map(move |ext| format!("{stem}.{ext}")))
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn the_jobs_draw_every_figure_shown_and_nothing_else() {
+        let (shown, drawn) = (shown(&crate::workspace_root()), drawn());
+        let mut unique = drawn.clone();
+        unique.dedup();
+        assert_eq!(unique, drawn, "two jobs write the same file");
+        for name in &shown {
+            assert!(drawn.contains(name), "the book shows {name}, but no job writes it");
+        }
+        // A chapter shows the PNG or the SVG of a figure; the other is kept beside it.
+        for name in &drawn {
+            let stem = name.rsplit_once('.').unwrap().0;
+            assert!(shown.iter().any(|n| n.starts_with(&format!("{stem}."))), "nothing shows {name}");
+        }
+    }
+
+    #[test]
+    fn the_committed_figures_are_exactly_the_ones_drawn() {
+        let dir = crate::workspace_root().join("lectures").join("src").join("figures");
+        let mut committed: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        committed.sort();
+        assert_eq!(committed, drawn());
+    }
 }
