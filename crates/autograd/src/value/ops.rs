@@ -107,27 +107,29 @@ impl Value {
             let mut rows = w.chunks_exact(4);
             for four in &mut rows {
                 let four: [&[Value]; 4] = std::array::from_fn(|r| four[r].as_ref());
-                let Some((w, x)) = x_run.and_then(|x0| Some((four_runs(four, x0, x.len())?, x0))) else {
-                    out.extend(four.iter().map(|row| dot(t, row, x)));
-                    continue;
-                };
-                let n = four[0].len();
-                let xd = &t.data[x as usize..][..n];
-                let wd = w.map(|w| &t.data[w as usize..][..n]);
-                let mut acc = [0.0; 4];
-                for k in 0..n {
-                    for (acc, wd) in acc.iter_mut().zip(&wd) {
-                        *acc += wd[k] * xd[k];
-                    }
-                }
-                for (acc, w) in acc.into_iter().zip(w) {
-                    out.push(Value(t.push_node(acc, Inputs::Run { w, x, n: n as u32 })));
+                match x_run.and_then(|x0| Some((four_runs(four, x0, x.len())?, x0))) {
+                    Some((w0, x0)) => out.extend(four_dots(t, w0, x0, x.len())),
+                    None => out.extend(four.iter().map(|row| dot(t, row, x))),
                 }
             }
             out.extend(rows.remainder().iter().map(|row| dot(t, row.as_ref(), x)));
             out
         })
     }
+}
+
+/// The dot products of the runs of n nodes from each of `w0` with the run of n nodes from `x0`,
+/// summed side by side, each in its own order.
+fn four_dots(t: &mut tape::Storage, w0: [u32; 4], x0: u32, n: usize) -> [Value; 4] {
+    let xd = &t.data[x0 as usize..][..n];
+    let wd = w0.map(|w| &t.data[w as usize..][..n]);
+    let mut acc = [0.0; 4];
+    for k in 0..n {
+        for (acc, wd) in acc.iter_mut().zip(&wd) {
+            *acc += wd[k] * xd[k];
+        }
+    }
+    std::array::from_fn(|r| Value(t.push_node(acc[r], Inputs::Run { w: w0[r], x: x0, n: n as u32 })))
 }
 
 /// [`Value::dot`] on the tape `t`.
