@@ -120,10 +120,3 @@ fn the_wavenet_beats_the_bigram() {
     let (val, bigram) = short_run(ModelConfig { wavenet: true, ..model_config(8, 24, 128) }, cfg);
     assert!(val < bigram - 0.1, "wavenet val {val} vs bigram {bigram}");
 }
-
-#[test]
-#[ignore = "the lecture's full run: 200,000 steps"]
-fn the_full_run_reaches_the_lecture_numbers() {
-    let (val, _) = short_run(model_config(3, 10, 200), train_config(200_000));
-    assert!(val < 2.22, "val {val}");
-}
