@@ -29,7 +29,9 @@ impl Value {
         tape::with(|t| t.grad[self.0 as usize])
     }
 
-    /// Overwrites the number a leaf holds: how an optimizer updates a parameter.
+    /// Overwrites the number a leaf holds: how an optimizer updates a parameter. Do it after
+    /// `backward`, not between a forward pass and its backward: a dot product reads its inputs'
+    /// values when the gradient passes through it (as micrograd's `_backward` closures do).
     #[inline]
     pub fn set_data(self, data: f64) {
         tape::with(|t| t.data[self.0 as usize] = data);
