@@ -8,7 +8,7 @@
 //! - [`lectures`]: `lectures --check`, every mdBook include resolves.
 //! - [`diff`]: `diff A B`, what stage B adds over stage A.
 //! - [`compare`]: `compare`, every stage on the same data, one figure and one table.
-//! - [`bench`]: `bench`, the performance figures in one place.
+//! - [`bench`](mod@bench): `bench`, the performance figures in one place.
 //! - [`figures`]: `figures`, every figure the lectures show, regenerated.
 //! - [`cargo`] and [`runner`]: building stage binaries and running them with a progress bar.
 

@@ -81,7 +81,7 @@ impl Bigram {
         self.w.embedding(xs, &[xs.len()]) // (N, V)
     }
 
-    /// The loss: cross-entropy (softmax, then the mean of −log p[target]) plus `reg`·mean(W²).
+    /// The loss: cross-entropy (softmax, then the mean of −log `p[target]`) plus `reg`·mean(W²).
     pub fn loss(&self, xs: &[usize], ys: &[usize], reg: f32) -> Tensor {
         let logits = self.forward(xs); // (N, V)
         let nll = logits.cross_entropy(ys);

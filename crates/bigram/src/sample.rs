@@ -1,4 +1,4 @@
-//! Sampling: start at BOS, draw the next token from row P[previous], stop when BOS comes back.
+//! Sampling: start at BOS, draw the next token from row `P[previous]`, stop when BOS comes back.
 
 use harness::pyrandom::PyRandom;
 use harness::vocab::Vocab;

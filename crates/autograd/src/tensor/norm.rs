@@ -140,7 +140,7 @@ fn row_norm(
 
 impl Tensor {
     /// Layer norm over the last axis (C): `(x - mean) / √(var + eps) · gain + bias`, each optional
-    /// (nanoGPT: both; `gain`/`bias` of shape [C]). PyTorch's `F.layer_norm`.
+    /// (nanoGPT: both; `gain`/`bias` of shape `[C]`). PyTorch's `F.layer_norm`.
     pub fn layer_norm(self, gain: Option<Tensor>, bias: Option<Tensor>, eps: f32) -> Tensor {
         row_norm(self, gain, bias, eps, true, "layer_norm")
     }
@@ -243,7 +243,7 @@ pub(super) fn batch_norm_backward(
 
 impl Tensor {
     /// Batch norm with this batch's statistics (training): each channel of the last axis (C) is
-    /// normalised over all other positions, then scaled by `gain` and shifted by `bias` (both [C]).
+    /// normalised over all other positions, then scaled by `gain` and shifted by `bias` (both `[C]`).
     /// Returns the output and the batch's per-channel mean and unbiased variance (for running stats).
     pub fn batch_norm(self, gain: Tensor, bias: Tensor, eps: f32) -> (Tensor, Vec<f32>, Vec<f32>) {
         with(|t| {

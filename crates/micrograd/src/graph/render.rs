@@ -11,7 +11,7 @@ use autograd::Tape;
 
 use super::{DRAWINGS, graph_id};
 
-/// What [`write`] produced.
+/// What [`write`](fn@write) produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     /// `DIR/NAME.dot`.

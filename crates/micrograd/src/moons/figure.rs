@@ -65,7 +65,7 @@ fn span(v: impl Iterator<Item = f64>) -> (f64, f64) {
 const MARK: &str = "MLP(2, [16, 16, 1])";
 
 /// Refuses if `STEM.png` or `STEM.svg` exists and is not a figure this demo drew (the SVG, ours or
-/// beside our PNG, carries [`MARK`]).
+/// beside our PNG, carries `MARK`).
 pub fn check(stem: &Path) -> Result<()> {
     // `STEM.ext` as `plot::save_figure` names it: appended, so a dot in the stem is kept.
     let file = |ext: &str| {
