@@ -72,6 +72,10 @@ fn row(r: &Report, torch: f64) {
 }
 
 fn main() {
+    autograd::on_worker(run);
+}
+
+fn run() {
     let steps = arg("--steps").unwrap_or(300);
     let (docs, vocab) = load_docs();
     println!("threads: {} (rayon), steps: {steps}, batch: 32", rayon::current_num_threads());

@@ -16,4 +16,4 @@ pub mod init;
 pub mod optim;
 pub mod tensor;
 
-pub use tensor::{Shape, Tensor, TensorNoGrad, TensorScope, TensorTape};
+pub use tensor::{Shape, Tensor, TensorNoGrad, TensorScope, TensorTape, on_worker};

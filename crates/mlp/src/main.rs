@@ -141,7 +141,10 @@ struct Saved {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    // On one of rayon's threads, each tensor op keeps half of its work and hands the other half to the
+    // other core, instead of waking this thread every time.
+    match autograd::on_worker(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -109,7 +109,10 @@ struct BenchArgs {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    // On one of rayon's threads, each tensor op keeps half of its work and hands the other half to the
+    // other core, instead of waking this thread every time.
+    match autograd::on_worker(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

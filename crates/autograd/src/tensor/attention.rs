@@ -10,11 +10,60 @@ use std::cell::RefCell;
 use super::Tensor;
 use super::fastmath;
 use super::matmul::{Mat, PAR_WORK, for_each_item, gemm};
+use super::parallel::with_scratch;
 use super::tape::{Grads, Op, Saved, with};
 
 thread_local! {
     /// Scratch for the backward's dS matrices, kept between steps so steps do not allocate.
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// T rows of D numbers inside a slice, `stride` apart: one (batch, head) item's q, k or v, either a
+/// contiguous (T, D) block or one head's columns read in place out of the rows of the fused qkv.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    data: &'a [f32],
+    stride: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn new(data: &'a [f32], stride: usize) -> Rows<'a> {
+        Rows { data, stride }
+    }
+
+    /// Item `i`'s contiguous (T, D) block of a (..., T, D) tensor.
+    fn item(x: &'a [f32], i: usize, t: usize, d: usize) -> Rows<'a> {
+        Rows::new(&x[i * t * d..][..t * d], d)
+    }
+
+    fn row(&self, i: usize, d: usize) -> &'a [f32] {
+        &self.data[i * self.stride..][..d]
+    }
+
+    fn mat(&self, t: usize, d: usize) -> Mat {
+        Mat::strided(t, d, self.stride)
+    }
+}
+
+/// The same for an output: rows of D numbers `stride` apart, written or added to.
+struct RowsMut<'a> {
+    data: &'a mut [f32],
+    stride: usize,
+}
+
+impl<'a> RowsMut<'a> {
+    fn new(data: &'a mut [f32], stride: usize) -> RowsMut<'a> {
+        RowsMut { data, stride }
+    }
+
+    fn row(&mut self, i: usize, d: usize) -> &mut [f32] {
+        &mut self.data[i * self.stride..][..d]
+    }
+
+    /// Zeros the T rows (and nothing between them: those are other heads' columns).
+    fn zero(&mut self, t: usize, d: usize) {
+        (0..t).for_each(|i| self.row(i, d).fill(0.0));
+    }
 }
 
 /// Row `i` of a causal softmax: weights on columns 0..=i, zeros after.
@@ -28,64 +77,70 @@ fn causal_softmax_row(s: &mut [f32], i: usize) {
 }
 
 /// Up to this many multiply-adds per (T, T)·(T, D) product, plain loops that skip the masked half beat
-/// a call to sgemm (whose packing costs more than a 16 × 16 product); above it, sgemm.
+/// a call to gemm (whose packing costs more than a 16 × 16 product); above it, gemm.
 const SMALL: usize = 1 << 15;
 
 /// The three products attention needs, on one (batch, head) item. `w` is a (T, T) matrix that is zero
-/// above the diagonal (attention weights, or their gradient), `a`, `b`, `m` are (T, D).
+/// above the diagonal (attention weights, or their gradient), `a`, `b`, `m`, `out` are (T, D).
 ///
 /// s = a·bᵀ on and below the diagonal (the rest is left for the mask to overwrite).
-fn lower_dots(a: &[f32], b: &[f32], t: usize, d: usize, s: &mut [f32]) {
+fn lower_dots(a: Rows, b: Rows, t: usize, d: usize, s: &mut [f32]) {
     if t * t * d > SMALL {
-        let td = Mat::stored(0, t, d, false);
-        return gemm((a, td), (b, td.t()), 0.0, s);
+        return gemm((a.data, a.mat(t, d)), (b.data, b.mat(t, d).t()), 0.0, s, t);
     }
     for i in 0..t {
         for j in 0..=i {
-            s[i * t + j] = fastmath::dot(&a[i * d..][..d], &b[j * d..][..d]);
+            s[i * t + j] = fastmath::dot(a.row(i, d), b.row(j, d));
         }
     }
 }
 
 /// out = w·m (+ out if `add`): row i of out is Σ_{j ≤ i} w_ij m_j.
-fn lower_times(w: &[f32], m: &[f32], t: usize, d: usize, out: &mut [f32], add: bool) {
+fn lower_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: bool) {
     if t * t * d > SMALL {
-        let (tt, td) = (Mat::stored(0, t, t, false), Mat::stored(0, t, d, false));
-        return gemm((w, tt), (m, td), if add { 1.0 } else { 0.0 }, out);
+        let stride = out.stride;
+        return gemm(
+            (w, Mat::stored(0, t, t, false)),
+            (m.data, m.mat(t, d)),
+            f32::from(add),
+            out.data,
+            stride,
+        );
     }
     if !add {
-        out.fill(0.0);
+        out.zero(t, d);
     }
     for i in 0..t {
-        let oi = &mut out[i * d..][..d];
+        let oi = out.row(i, d);
         for j in 0..=i {
             let wij = w[i * t + j];
-            oi.iter_mut().zip(&m[j * d..][..d]).for_each(|(o, &x)| *o += wij * x);
+            oi.iter_mut().zip(m.row(j, d)).for_each(|(o, &x)| *o += wij * x);
         }
     }
 }
 
 /// out = wᵀ·m (+ out if `add`): row j of out is Σ_{i ≥ j} w_ij m_i.
-fn lower_t_times(w: &[f32], m: &[f32], t: usize, d: usize, out: &mut [f32], add: bool) {
+fn lower_t_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: bool) {
     if t * t * d > SMALL {
-        let (tt, td) = (Mat::stored(0, t, t, false), Mat::stored(0, t, d, false));
-        return gemm((w, tt.t()), (m, td), if add { 1.0 } else { 0.0 }, out);
+        let stride = out.stride;
+        let wt = Mat::stored(0, t, t, true);
+        return gemm((w, wt), (m.data, m.mat(t, d)), f32::from(add), out.data, stride);
     }
     if !add {
-        out.fill(0.0);
+        out.zero(t, d);
     }
     for i in 0..t {
-        let mi = &m[i * d..][..d];
+        let mi = m.row(i, d);
         for j in 0..=i {
             let wij = w[i * t + j];
-            out[j * d..][..d].iter_mut().zip(mi).for_each(|(o, &x)| *o += wij * x);
+            out.row(j, d).iter_mut().zip(mi).for_each(|(o, &x)| *o += wij * x);
         }
     }
 }
 
 // ANCHOR: attention
 /// Forward for one (batch, head): P = causal_softmax(q kᵀ · scale), (T, T), saved; y = P v, (T, D).
-fn forward_item(q: &[f32], k: &[f32], v: &[f32], t: usize, d: usize, p: &mut [f32], y: &mut [f32]) {
+fn forward_item(q: Rows, k: Rows, v: Rows, t: usize, d: usize, p: &mut [f32], y: RowsMut) {
     let scale = 1.0 / (d as f32).sqrt();
     lower_dots(q, k, t, d, p); // scores, (T, T)
     for (i, row) in p.chunks_exact_mut(t).enumerate() {
@@ -104,82 +159,33 @@ pub(super) fn backward(s: &Saved, grads: &mut Grads, q: u32, k: u32, v: u32, nod
     let items = shape.numel() / (t * d).max(1);
     let scale = 1.0 / (d as f32).sqrt();
     let (qs, ks, vs, p) = (s.data(q), s.data(k), s.data(v), s.aux(node));
-    let (tt, td) = (t * t, t * d);
+    let tt = t * t;
     let work = items * t * t * d;
+    let item = |x, i| Rows::item(x, i, t, d);
     if let Some((dv, fresh)) = grads.get_fresh(v) {
         for_each_item(dv, items, work, true, |i, dv, _| {
-            lower_t_times(&p[i * tt..][..tt], &g[i * td..][..td], t, d, dv, !fresh)
+            lower_t_times(&p[i * tt..][..tt], item(g, i), t, d, RowsMut::new(dv, d), !fresh)
         });
     }
     SCRATCH.with_borrow_mut(|ds| {
         ds.resize(items * tt, 0.0);
         for_each_item(ds, items, work, true, |i, ds, _| {
-            let (pi, gi, vi) = (&p[i * tt..][..tt], &g[i * td..][..td], &vs[i * td..][..td]);
-            softmax_scores_backward(pi, gi, vi, t, d, scale, ds);
+            softmax_scores_backward(&p[i * tt..][..tt], item(g, i), item(vs, i), t, d, scale, ds);
         });
         let ds = &ds[..];
         if let Some((dq, fresh)) = grads.get_fresh(q) {
             for_each_item(dq, items, work, true, |i, dq, _| {
-                lower_times(&ds[i * tt..][..tt], &ks[i * td..][..td], t, d, dq, !fresh)
+                lower_times(&ds[i * tt..][..tt], item(ks, i), t, d, RowsMut::new(dq, d), !fresh)
             });
         }
         if let Some((dk, fresh)) = grads.get_fresh(k) {
             for_each_item(dk, items, work, true, |i, dk, _| {
-                lower_t_times(&ds[i * tt..][..tt], &qs[i * td..][..td], t, d, dk, !fresh)
+                lower_t_times(&ds[i * tt..][..tt], item(qs, i), t, d, RowsMut::new(dk, d), !fresh)
             });
         }
     });
 }
 // ANCHOR_END: attention
-
-/// Per-thread copies of one (batch, head) item's rows for [`Tensor::causal_self_attention`]: q, k, v,
-/// y or dy, and the backward's dq, dk, dv, each (T, D). Gathering them out of the (T, 3C) rows costs
-/// 6·T·D copies in cache, against T·T·D multiply-adds per product, and lets the kernels above run on
-/// contiguous rows.
-struct HeadRows {
-    q: Vec<f32>,
-    k: Vec<f32>,
-    v: Vec<f32>,
-    y: Vec<f32>,
-    dq: Vec<f32>,
-    dk: Vec<f32>,
-    dv: Vec<f32>,
-    ds: Vec<f32>,
-}
-
-thread_local! {
-    static HEAD_ROWS: RefCell<HeadRows> = const {
-        RefCell::new(HeadRows {
-            q: Vec::new(),
-            k: Vec::new(),
-            v: Vec::new(),
-            y: Vec::new(),
-            dq: Vec::new(),
-            dk: Vec::new(),
-            dv: Vec::new(),
-            ds: Vec::new(),
-        })
-    };
-}
-
-/// Copies the (T, D) block of head columns `col..col + D` out of rows of length `rs`.
-fn gather(src: &[f32], rs: usize, col: usize, d: usize, dst: &mut [f32]) {
-    for (row, out) in src.chunks_exact(rs).zip(dst.chunks_exact_mut(d)) {
-        out.copy_from_slice(&row[col..col + d]);
-    }
-}
-
-/// Writes (or adds, unless `fresh`) a (T, D) block into head columns `col..col + D` of rows of length `rs`.
-fn scatter(src: &[f32], rs: usize, col: usize, d: usize, dst: &mut [f32], fresh: bool) {
-    for (row, block) in dst.chunks_exact_mut(rs).zip(src.chunks_exact(d)) {
-        let out = &mut row[col..col + d];
-        if fresh {
-            out.copy_from_slice(block);
-        } else {
-            out.iter_mut().zip(block).for_each(|(o, &x)| *o += x);
-        }
-    }
-}
 
 /// The shape of [`Tensor::causal_self_attention`]'s problem: `groups` sequences (the batch) of `t`
 /// rows of `q | k | v`, `h` heads of `d` columns each.
@@ -205,25 +211,17 @@ impl QkvDims {
 }
 
 /// Forward of one sequence: `qkv` its (T, 3C) rows, `p` its H (T, T) attention matrices, `y` its
-/// (T, C) output rows, heads side by side.
+/// (T, C) output rows, heads side by side. Each head reads its columns of q, k and v in place.
 fn self_attention_group(qkv: &[f32], dims: QkvDims, p: &mut [f32], y: &mut [f32]) {
     let QkvDims { t, h, d, .. } = dims;
     let c = h * d;
-    HEAD_ROWS.with_borrow_mut(|r| {
-        for buf in [&mut r.q, &mut r.k, &mut r.v, &mut r.y] {
-            buf.resize(t * d, 0.0);
-        }
-        for (head, ph) in p.chunks_exact_mut(t * t).enumerate() {
-            gather(qkv, 3 * c, head * d, d, &mut r.q);
-            gather(qkv, 3 * c, c + head * d, d, &mut r.k);
-            gather(qkv, 3 * c, 2 * c + head * d, d, &mut r.v);
-            forward_item(&r.q, &r.k, &r.v, t, d, ph, &mut r.y);
-            scatter(&r.y, c, head * d, d, y, true);
-        }
-    });
+    for (head, ph) in p.chunks_exact_mut(t * t).enumerate() {
+        let part = |i: usize| Rows::new(&qkv[i * c + head * d..], 3 * c); // q, k, v of this head
+        forward_item(part(0), part(1), part(2), t, d, ph, RowsMut::new(&mut y[head * d..], c));
+    }
 }
 
-/// Backward of one sequence: the same products as [`backward`], item by item, with `dy` the (T, C)
+/// Backward of one sequence: the same products as [`backward`], head by head, with `dy` the (T, C)
 /// output gradient and `dqkv` the (T, 3C) gradient of the input rows, written if `fresh`, else added to.
 fn self_attention_group_backward(
     qkv: &[f32],
@@ -236,30 +234,22 @@ fn self_attention_group_backward(
     let QkvDims { t, h, d, .. } = dims;
     let (c, tt) = (h * d, t * t);
     let scale = 1.0 / (d as f32).sqrt();
-    HEAD_ROWS.with_borrow_mut(|r| {
-        for buf in [&mut r.q, &mut r.k, &mut r.v, &mut r.y, &mut r.dq, &mut r.dk, &mut r.dv] {
-            buf.resize(t * d, 0.0);
-        }
-        r.ds.resize(tt, 0.0);
+    with_scratch(tt, |ds| {
         for (head, ph) in p.chunks_exact(tt).enumerate() {
-            gather(qkv, 3 * c, head * d, d, &mut r.q);
-            gather(qkv, 3 * c, c + head * d, d, &mut r.k);
-            gather(qkv, 3 * c, 2 * c + head * d, d, &mut r.v);
-            gather(dy, c, head * d, d, &mut r.y);
-            lower_t_times(ph, &r.y, t, d, &mut r.dv, false); // dv = Pᵀ dy
-            softmax_scores_backward(ph, &r.y, &r.v, t, d, scale, &mut r.ds);
-            lower_times(&r.ds, &r.k, t, d, &mut r.dq, false); // dq = dS k
-            lower_t_times(&r.ds, &r.q, t, d, &mut r.dk, false); // dk = dSᵀ q
-            scatter(&r.dq, 3 * c, head * d, d, dqkv, fresh);
-            scatter(&r.dk, 3 * c, c + head * d, d, dqkv, fresh);
-            scatter(&r.dv, 3 * c, 2 * c + head * d, d, dqkv, fresh);
+            let at = |i: usize| i * c + head * d; // where q, k, v of this head start in a row
+            let part = |i: usize| Rows::new(&qkv[at(i)..], 3 * c);
+            let dy = Rows::new(&dy[head * d..], c);
+            lower_t_times(ph, dy, t, d, RowsMut::new(&mut dqkv[at(2)..], 3 * c), !fresh); // dv = Pᵀ dy
+            softmax_scores_backward(ph, dy, part(2), t, d, scale, ds);
+            lower_times(ds, part(1), t, d, RowsMut::new(&mut dqkv[at(0)..], 3 * c), !fresh); // dq = dS k
+            lower_t_times(ds, part(0), t, d, RowsMut::new(&mut dqkv[at(1)..], 3 * c), !fresh); // dk = dSᵀ q
         }
     });
 }
 
 /// dS = P ∘ (dP - rowsum(P ∘ dP)) · scale with dP = dy vᵀ: the gradient of the scaled scores of one
 /// item (zero above the diagonal, where P is 0).
-fn softmax_scores_backward(p: &[f32], dy: &[f32], v: &[f32], t: usize, d: usize, scale: f32, ds: &mut [f32]) {
+fn softmax_scores_backward(p: &[f32], dy: Rows, v: Rows, t: usize, d: usize, scale: f32, ds: &mut [f32]) {
     lower_dots(dy, v, t, d, ds); // dP
     for (r, (row, pr)) in ds.chunks_exact_mut(t).zip(p.chunks_exact(t)).enumerate() {
         let (dsr, future) = row.split_at_mut(r + 1);
@@ -318,8 +308,8 @@ impl Tensor {
             let (qs, ks, vs) = (tp.data(q), tp.data(k), tp.data(v));
             // Each (batch, head) item writes its own (T, T) block of p and (T, D) block of y.
             let run = |i: usize, (pi, yi): (&mut [f32], &mut [f32])| {
-                let r = i * t * d..(i + 1) * t * d;
-                forward_item(&qs[r.clone()], &ks[r.clone()], &vs[r], t, d, pi, yi);
+                let item = |x| Rows::item(x, i, t, d);
+                forward_item(item(qs), item(ks), item(vs), t, d, pi, RowsMut::new(yi, d));
             };
             let (tt, td) = ((t * t).max(1), (t * d).max(1));
             if items * t * t * d >= PAR_WORK {

@@ -1,19 +1,21 @@
 //! Matrix multiplication, batched, with either operand optionally transposed.
 //!
-//! The arithmetic is matrixmultiply's sgemm (through ndarray's safe strided views). A transpose is only
-//! a swap of strides, so `q @ kᵀ` and every product in the backward pass read their operands in place.
-//! Big products are split in two halves of the output, one per core; each output element is computed
-//! the same way whichever half it lands in, so results do not depend on the number of threads.
+//! The arithmetic is faer's matmul (its safe strided views over our slices, one thread each). A
+//! transpose is only a swap of strides, so `q @ kᵀ` and every product in the backward pass read their
+//! operands in place. Big products are split in two halves of the output, one per core; each output
+//! element is computed the same way whichever half it lands in, so results do not depend on the number
+//! of threads.
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::Tensor;
 use super::shape::Shape;
 use super::tape::{Grads, Op, Saved, with};
 
-/// A matrix stored inside a slice: element (i, j) is at `offset + i·rs + j·cs`.
+/// A matrix stored inside a slice: element (i, j) is at `offset + i·rs + j·cs`, and either `rs` or
+/// `cs` is 1 (row-major, or row-major read transposed).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Mat {
     offset: usize,
@@ -30,42 +32,68 @@ impl Mat {
         if t { m.t() } else { m }
     }
 
+    /// A (rows × cols) matrix whose rows start `rs` apart: one head's columns inside wider rows.
+    pub(super) fn strided(rows: usize, cols: usize, rs: usize) -> Mat {
+        Mat { offset: 0, rows, cols, rs, cs: 1 }
+    }
+
     /// The transpose: the same numbers with the strides swapped.
     pub(super) fn t(self) -> Mat {
         Mat { rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs, ..self }
     }
 
-    fn view<'a>(&self, data: &'a [f32]) -> ArrayView2<'a, f32> {
+    fn view<'a>(&self, data: &'a [f32]) -> MatRef<'a, f32> {
         let end = self.offset + (self.rows - 1) * self.rs + (self.cols - 1) * self.cs + 1;
-        ArrayView2::from_shape((self.rows, self.cols).strides((self.rs, self.cs)), &data[self.offset..end])
-            .expect("matmul: operand view out of bounds")
+        let data = &data[self.offset..end];
+        if self.cs == 1 {
+            MatRef::from_row_major_slice_with_stride(data, self.rows, self.cols, self.rs)
+        } else {
+            debug_assert_eq!(self.rs, 1, "matmul: a matrix is stored by rows or by columns");
+            MatRef::from_column_major_slice_with_stride(data, self.rows, self.cols, self.cs)
+        }
     }
 }
 
 /// Below this many multiply-adds a product runs on one core (splitting costs more than it saves).
 pub(super) const PAR_WORK: usize = 1 << 18;
 
-/// `c = a·b + beta·c` for a row-major `c` of exactly (a.rows × b.cols), on the calling thread.
-pub(super) fn gemm(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, c: &mut [f32]) {
-    gemm_par(a, b, beta, c, 1);
+/// `c = a·b + beta·c` on the calling thread, `beta` 0 (overwrite) or 1 (accumulate), with `c`
+/// (a.rows × b.cols) stored by rows `c_rs` apart (so it can be one head's columns of wider rows).
+pub(super) fn gemm(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, c: &mut [f32], c_rs: usize) {
+    let (m, n) = (a.1.rows, b.1.cols);
+    if m > 0 && n > 0 {
+        // Rows `c_rs` apart are columns `c_rs` apart of the transpose. (faer 0.24's
+        // `from_row_major_slice_with_stride_mut` swaps its strides: tensor_fused's long-sequence test
+        // catches that.)
+        let c = MatMut::from_column_major_slice_with_stride_mut(c, n, m, c_rs).transpose_mut();
+        gemm_into(a, b, beta, c, 1);
+    }
 }
 
-/// [`gemm`] split into `parts` blocks of the output, run in parallel (when there is enough work).
+/// `c = a·b + beta·c` for a row-major `c` of exactly (a.rows × b.cols), split into `parts` blocks of
+/// the output run in parallel (when there is enough work).
 fn gemm_par(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, c: &mut [f32], parts: usize) {
+    let (m, n) = (a.1.rows, b.1.cols);
+    debug_assert_eq!(c.len(), m * n);
+    if m > 0 && n > 0 {
+        gemm_into(a, b, beta, MatMut::from_row_major_slice_mut(c, m, n), parts);
+    }
+}
+
+fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, mut c: MatMut<f32>, parts: usize) {
     let (m, k, n) = (a.1.rows, a.1.cols, b.1.cols);
     debug_assert_eq!(k, b.1.rows);
-    debug_assert_eq!(c.len(), m * n);
-    if m == 0 || n == 0 {
-        return;
-    }
+    debug_assert!(beta == 0.0 || beta == 1.0, "matmul: beta is 0 or 1");
+    let accum = if beta == 0.0 { Accum::Replace } else { Accum::Add };
     if k == 0 {
-        // An empty sum: matrixmultiply is not asked to handle it.
-        c.iter_mut().for_each(|x| *x *= beta);
+        // An empty sum: faer is not asked to handle it.
+        if beta == 0.0 {
+            c.fill(0.0);
+        }
         return;
     }
-    let c = ArrayViewMut2::from_shape((m, n), c).expect("matmul: output shape");
     let parts = parts.min(m * n * k / PAR_WORK).max(1);
-    split_gemm(a.1.view(a.0), b.1.view(b.0), beta, c, parts);
+    split_gemm(a.1.view(a.0), b.1.view(b.0), accum, c, parts);
 }
 
 /// How many parallel parts a product of `work` multiply-adds is worth.
@@ -73,25 +101,25 @@ fn parts_for(work: usize) -> usize {
     rayon::current_num_threads().min(work / PAR_WORK).max(1)
 }
 
-fn split_gemm(a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>, parts: usize) {
-    let (m, n) = c.dim();
+fn split_gemm(a: MatRef<f32>, b: MatRef<f32>, accum: Accum, c: MatMut<f32>, parts: usize) {
+    let (m, n) = (c.nrows(), c.ncols());
     if parts < 2 || (m < 16 && n < 16) {
-        general_mat_mul(1.0, &a, &b, beta, &mut c);
+        matmul(c, accum, a, b, 1.0, Par::Seq);
         return;
     }
     let (p1, p2) = (parts / 2, parts - parts / 2);
     if m >= n {
         // Rows of the output come from rows of a.
         let cut = m * p1 / parts;
-        let (a1, a2) = a.split_at(Axis(0), cut);
-        let (c1, c2) = c.split_at(Axis(0), cut);
-        rayon::join(|| split_gemm(a1, b, beta, c1, p1), || split_gemm(a2, b, beta, c2, p2));
+        let (a1, a2) = a.split_at_row(cut);
+        let (c1, c2) = c.split_at_row_mut(cut);
+        rayon::join(|| split_gemm(a1, b, accum, c1, p1), || split_gemm(a2, b, accum, c2, p2));
     } else {
         // Columns of the output come from columns of b.
         let cut = n * p1 / parts;
-        let (b1, b2) = b.split_at(Axis(1), cut);
-        let (c1, c2) = c.split_at(Axis(1), cut);
-        rayon::join(|| split_gemm(a, b1, beta, c1, p1), || split_gemm(a, b2, beta, c2, p2));
+        let (b1, b2) = b.split_at_col(cut);
+        let (c1, c2) = c.split_at_col_mut(cut);
+        rayon::join(|| split_gemm(a, b1, accum, c1, p1), || split_gemm(a, b2, accum, c2, p2));
     }
 }
 

@@ -27,6 +27,7 @@ mod unary;
 mod view;
 
 pub use norm::BatchNorm1d;
+pub use parallel::on_worker;
 pub use shape::{MAX_DIMS, Shape};
 
 use tape::{Op, with};

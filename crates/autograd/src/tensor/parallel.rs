@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 /// Below this many elements a loop runs on the calling thread: waking the pool costs more.
-const PAR_MIN: usize = 1 << 15;
+const PAR_MIN: usize = 1 << 16;
 /// Elements per parallel task.
 const CHUNK: usize = 1 << 14;
 
@@ -69,6 +69,16 @@ pub(crate) fn rows2_mut(
             .enumerate()
             .for_each(|(i, (a, b))| f(i * rows_per_task, a, b));
     }
+}
+
+/// Runs `f` on one of rayon's worker threads and waits for it: how a program should run its tensor code.
+///
+/// Every big op above splits its work in two with rayon. Called from a thread outside rayon's pool,
+/// each split hands both halves to the pool and puts the caller to sleep until they are done, hundreds
+/// of times a step. From a worker, the op runs one half itself and the other worker steals the other.
+/// The tensor tape is per thread, so everything that makes and uses tensors belongs inside `f`.
+pub fn on_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
 }
 
 thread_local! {
