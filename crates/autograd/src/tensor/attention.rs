@@ -86,7 +86,7 @@ const SMALL: usize = 1 << 15;
 /// s = a·bᵀ on and below the diagonal (the rest is left for the mask to overwrite).
 fn lower_dots(a: Rows, b: Rows, t: usize, d: usize, s: &mut [f32]) {
     if t * t * d > SMALL {
-        return gemm((a.data, a.mat(t, d)), (b.data, b.mat(t, d).t()), 0.0, s, t);
+        return gemm((a.data, a.mat(t, d)), (b.data, b.mat(t, d).t()), false, s, t);
     }
     for i in 0..t {
         for j in 0..=i {
@@ -99,13 +99,7 @@ fn lower_dots(a: Rows, b: Rows, t: usize, d: usize, s: &mut [f32]) {
 fn lower_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: bool) {
     if t * t * d > SMALL {
         let stride = out.stride;
-        return gemm(
-            (w, Mat::stored(0, t, t, false)),
-            (m.data, m.mat(t, d)),
-            f32::from(add),
-            out.data,
-            stride,
-        );
+        return gemm((w, Mat::stored(0, t, t, false)), (m.data, m.mat(t, d)), add, out.data, stride);
     }
     if !add {
         out.zero(t, d);
@@ -124,7 +118,7 @@ fn lower_t_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: 
     if t * t * d > SMALL {
         let stride = out.stride;
         let wt = Mat::stored(0, t, t, true);
-        return gemm((w, wt), (m.data, m.mat(t, d)), f32::from(add), out.data, stride);
+        return gemm((w, wt), (m.data, m.mat(t, d)), add, out.data, stride);
     }
     if !add {
         out.zero(t, d);

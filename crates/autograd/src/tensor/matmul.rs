@@ -57,41 +57,40 @@ impl Mat {
 /// Below this many multiply-adds a product runs on one core (splitting costs more than it saves).
 pub(super) const PAR_WORK: usize = 1 << 18;
 
-/// `c = a·b + beta·c` on the calling thread, `beta` 0 (overwrite) or 1 (accumulate), with `c`
-/// (a.rows × b.cols) stored by rows `c_rs` apart (so it can be one head's columns of wider rows).
-pub(super) fn gemm(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, c: &mut [f32], c_rs: usize) {
+/// `c = a·b` (or `c += a·b` if `add`) on the calling thread, with `c` (a.rows × b.cols) stored by rows
+/// `c_rs` apart (so it can be one head's columns of wider rows).
+pub(super) fn gemm(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, c: &mut [f32], c_rs: usize) {
     let (m, n) = (a.1.rows, b.1.cols);
     if m > 0 && n > 0 {
         // Rows `c_rs` apart are columns `c_rs` apart of the transpose. (faer 0.24's
         // `from_row_major_slice_with_stride_mut` swaps its strides: tensor_fused's long-sequence test
         // catches that.)
         let c = MatMut::from_column_major_slice_with_stride_mut(c, n, m, c_rs).transpose_mut();
-        gemm_into(a, b, beta, c, 1);
+        gemm_into(a, b, add, c, 1);
     }
 }
 
-/// `c = a·b + beta·c` for a row-major `c` of exactly (a.rows × b.cols), split into `parts` blocks of
-/// the output run in parallel (when there is enough work).
-fn gemm_par(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, c: &mut [f32], parts: usize) {
+/// `c = a·b` (or `c += a·b` if `add`) for a row-major `c` of exactly (a.rows × b.cols), split into
+/// `parts` blocks of the output run in parallel (when there is enough work).
+fn gemm_par(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, c: &mut [f32], parts: usize) {
     let (m, n) = (a.1.rows, b.1.cols);
     debug_assert_eq!(c.len(), m * n);
     if m > 0 && n > 0 {
-        gemm_into(a, b, beta, MatMut::from_row_major_slice_mut(c, m, n), parts);
+        gemm_into(a, b, add, MatMut::from_row_major_slice_mut(c, m, n), parts);
     }
 }
 
-fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), beta: f32, mut c: MatMut<f32>, parts: usize) {
+fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, mut c: MatMut<f32>, parts: usize) {
     let (m, k, n) = (a.1.rows, a.1.cols, b.1.cols);
     debug_assert_eq!(k, b.1.rows);
-    debug_assert!(beta == 0.0 || beta == 1.0, "matmul: beta is 0 or 1");
-    let accum = if beta == 0.0 { Accum::Replace } else { Accum::Add };
     if k == 0 {
         // An empty sum: faer is not asked to handle it.
-        if beta == 0.0 {
+        if !add {
             c.fill(0.0);
         }
         return;
     }
+    let accum = if add { Accum::Add } else { Accum::Replace };
     let parts = parts.min(m * n * k / PAR_WORK).max(1);
     split_gemm(a.1.view(a.0), b.1.view(b.0), accum, c, parts);
 }
@@ -222,11 +221,11 @@ fn forward(a: &[f32], b: &[f32], bias: Option<&[f32]>, d: Dims, ta: bool, tb: bo
     let work = d.batch * d.m * d.k * d.n;
     for_each_item(c, d.batch, work, true, |i, ci, parts| {
         let (ma, mb) = d.operands(i, ta, tb);
-        // A bias is added by starting every output row from it (beta = 1): no extra pass.
+        // A bias is added by starting every output row from it and accumulating: no extra pass.
         if let Some(bias) = bias {
             ci.chunks_exact_mut(d.n).for_each(|row| row.copy_from_slice(bias));
         }
-        gemm_par((a, ma), (b, mb), if bias.is_some() { 1.0 } else { 0.0 }, ci, parts);
+        gemm_par((a, ma), (b, mb), bias.is_some(), ci, parts);
     });
 }
 
@@ -249,17 +248,17 @@ pub(super) fn backward(
     let (av, bv) = (s.data(a), s.data(b));
     let dc = |i: usize| Mat::stored(i * d.m * d.n, d.m, d.n, false);
     let work = d.batch * d.m * d.k * d.n;
-    // The first gradient to reach a tensor overwrites (beta = 0) instead of adding to zeros.
-    let beta = |fresh: bool, i: usize, batched: bool| if fresh && (batched || i == 0) { 0.0 } else { 1.0 };
+    // The first gradient to reach a tensor overwrites instead of adding to zeros.
+    let add = |fresh: bool, i: usize, batched: bool| !(fresh && (batched || i == 0));
     // d op(A) = dC · op(B)ᵀ, (m × k); if A is stored transposed, dA = op(B) · dCᵀ, (k × m).
     let grad_a = |da: &mut [f32], fresh: bool, parallel: bool| {
         let item = |i: usize, dai: &mut [f32], parts: usize| {
             let (_, mb) = d.operands(i, ta, tb);
-            let beta = beta(fresh, i, d.a_batched);
+            let add = add(fresh, i, d.a_batched);
             if ta {
-                gemm_par((bv, mb), (g, dc(i).t()), beta, dai, parts)
+                gemm_par((bv, mb), (g, dc(i).t()), add, dai, parts)
             } else {
-                gemm_par((g, dc(i)), (bv, mb.t()), beta, dai, parts)
+                gemm_par((g, dc(i)), (bv, mb.t()), add, dai, parts)
             }
         };
         if d.a_batched {
@@ -273,11 +272,11 @@ pub(super) fn backward(
     let grad_b = |db: &mut [f32], fresh: bool, parallel: bool| {
         let item = |i: usize, dbi: &mut [f32], parts: usize| {
             let (ma, _) = d.operands(i, ta, tb);
-            let beta = beta(fresh, i, d.b_batched);
+            let add = add(fresh, i, d.b_batched);
             if tb {
-                gemm_par((g, dc(i).t()), (av, ma), beta, dbi, parts)
+                gemm_par((g, dc(i).t()), (av, ma), add, dbi, parts)
             } else {
-                gemm_par((av, ma.t()), (g, dc(i)), beta, dbi, parts)
+                gemm_par((av, ma.t()), (g, dc(i)), add, dbi, parts)
             }
         };
         if d.b_batched {
