@@ -9,7 +9,10 @@ use std::path::PathBuf;
 
 use autograd::bench::{Report, bench_mlp, bench_transformer};
 
-/// PyTorch 2.x CPU, 2 threads, on this machine (ms per step).
+/// PyTorch 2.x CPU, 2 threads, as recorded on this project's machine when the benchmark was written (ms
+/// per step). The machine's speed drifts between sessions (PyTorch has since measured 0.26-0.29 and
+/// 9.6-10.2 ms): `cargo xtask bench` runs PyTorch in the same session, for ratios that compare like with
+/// like.
 const TORCH_MLP_MS: f64 = 0.39;
 const TORCH_GPT_MS: f64 = 12.1;
 

@@ -68,7 +68,7 @@ fn linear_t_takes_pytorch_layout() {
 
 #[test]
 fn causal_attention_long_sequences_equal_the_primitives() {
-    // The sgemm path (T·T·D above the small-product limit) against the written-out ops.
+    // The gemm path (T·T·D above the small-product limit) against the written-out ops.
     let mut r = Numbers::new(3);
     let shape = [2, 2, 40, 24];
     let n = shape.iter().product();
@@ -118,5 +118,44 @@ fn causal_self_attention_equals_split_heads() {
         let (fused, plain) = (run(true), run(false));
         close(&fused.0, &plain.0, 1e-6, "y");
         close(&fused.1, &plain.1, 1e-5, "dqkv");
+    }
+}
+
+#[test]
+fn causal_self_attention_adds_to_a_gradient_already_there() {
+    // qkv also feeds a later op, whose backward runs first: attention's backward must then add its
+    // dq, dk, dv into each head's columns in place, with the loops and with gemm.
+    for (seed, (b, t, h, d)) in [(6, (2, 7, 2, 5)), (7, (2, 36, 3, 26))] {
+        let mut r = Numbers::new(seed);
+        let c = h * d;
+        let n = b * t * 3 * c;
+        let x = r.vec(n, 1.5);
+        let w = Tensor::new(&r.vec(b * t * c, 1.0), &[b, t, c]);
+        let w2 = Tensor::new(&r.vec(n, 1.0), &[b, t, 3 * c]);
+        let run = |fused: bool| {
+            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
+            let _step = TensorTape::scope();
+            let y = if fused {
+                qkv.causal_self_attention(h)
+            } else {
+                let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
+                heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
+            };
+            let also = (qkv * w2).sum(); // created after y, so its backward reaches qkv first
+            ((y * w).sum() + also).backward();
+            (y.data(), qkv.grad())
+        };
+        let (fused, plain) = (run(true), run(false));
+        close(&fused.0, &plain.0, 1e-6, "y");
+        close(&fused.1, &plain.1, 1e-5, "dqkv");
+        // And the gradient really is both parts: w2 plus attention's share.
+        let attention_only = {
+            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
+            let _step = TensorTape::scope();
+            (qkv.causal_self_attention(h) * w).sum().backward();
+            qkv.grad()
+        };
+        let sum: Vec<f32> = attention_only.iter().zip(w2.data()).map(|(a, b)| a + b).collect();
+        close(&fused.1, &sum, 1e-5, "dqkv = attention + w2");
     }
 }

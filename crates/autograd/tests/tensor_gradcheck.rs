@@ -347,7 +347,7 @@ fn the_checker_catches_a_missing_gradient() {
 
 #[test]
 fn fused_causal_attention_long_sequences() {
-    // Long enough (T·T·D above the small-product limit) to take the sgemm path instead of loops.
+    // Long enough (T·T·D above the small-product limit) to take the gemm path instead of loops.
     let mut r = Numbers::new(19);
     let shape = [1, 2, 36, 26];
     let n = 2 * 36 * 26;
@@ -360,7 +360,7 @@ fn fused_causal_attention_long_sequences() {
 #[test]
 fn fused_causal_self_attention() {
     // q | k | v read in place out of one (B, T, 3C) tensor, 2 heads of 3; and a long sequence, for
-    // the sgemm path.
+    // the gemm path.
     let mut r = Numbers::new(20);
     gradcheck("causal_self_attention", &[input(r.vec(2 * 4 * 18, 1.5), &[2, 4, 18])], |p| {
         p[0].causal_self_attention(2)

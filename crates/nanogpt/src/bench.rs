@@ -10,7 +10,8 @@ use crate::model::Gpt;
 use crate::train::{adamw, train_step};
 
 /// PyTorch 2.x on this machine's CPU, 2 threads: one batch-32 training step of makemore's transformer
-/// (4 layers, 4 heads, n_embd 64, block 16), from `shared/bench/torch_ref.py`.
+/// (4 layers, 4 heads, n_embd 64, block 16), from `shared/bench/torch_ref.py`, as once recorded. The
+/// machine's speed drifts between sessions: `cargo xtask bench` times PyTorch in the same run.
 pub const TORCH_MS_PER_STEP: f64 = 12.1;
 
 /// Steps run before timing starts (the tape's buffers are allocated during the first).

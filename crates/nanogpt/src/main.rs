@@ -233,7 +233,8 @@ fn run_bench(args: &BenchArgs, out: &mut impl Write) -> Result<()> {
     )?;
     writeln!(
         out,
-        "{:>10.2} ms/step  (PyTorch, 2 threads: {TORCH_MS_PER_STEP} ms for makemore's transformer)",
+        "{:>10.2} ms/step  (PyTorch, 2 threads, as once recorded: {TORCH_MS_PER_STEP} ms for makemore's \
+         transformer; `cargo xtask bench` times both in one run)",
         r.ms_per_step
     )?;
     writeln!(out, "{:>10.0} positions/s (B·T, padding included)", r.positions_per_s)?;

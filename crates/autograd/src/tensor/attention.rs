@@ -14,7 +14,9 @@ use super::parallel::with_scratch;
 use super::tape::{Grads, Op, Saved, with};
 
 thread_local! {
-    /// Scratch for the backward's dS matrices, kept between steps so steps do not allocate.
+    /// Scratch for the backward's dS matrices, kept between steps so steps do not allocate. Kept apart
+    /// from `parallel::with_scratch`, which other kernels borrow: this one stays borrowed across a
+    /// parallel loop.
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -76,8 +78,8 @@ fn causal_softmax_row(s: &mut [f32], i: usize) {
     future.fill(0.0);
 }
 
-/// Up to this many multiply-adds per (T, T)·(T, D) product, plain loops that skip the masked half beat
-/// a call to gemm (whose packing costs more than a 16 × 16 product); above it, gemm.
+/// Up to this many multiply-adds per (T, T)·(T, D) product, plain loops that skip the masked half (and
+/// read heads in place) beat a call to gemm; above it, gemm.
 const SMALL: usize = 1 << 15;
 
 /// The three products attention needs, on one (batch, head) item. `w` is a (T, T) matrix that is zero

@@ -84,7 +84,7 @@ fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, mut c: MatMut<f32>, 
     let (m, k, n) = (a.1.rows, a.1.cols, b.1.cols);
     debug_assert_eq!(k, b.1.rows);
     if k == 0 {
-        // An empty sum: faer is not asked to handle it.
+        // An empty sum (and `Mat::view` needs at least one row and column).
         if !add {
             c.fill(0.0);
         }
