@@ -1,5 +1,5 @@
 //! The final losses chapter 3 quotes, reproduced by the runs it describes (200,000 steps each, about
-//! 40 s of CPU in release mode, so `#[ignore]`: `.ci/run` runs them with `--release -- --ignored`).
+//! 10 s of CPU in release mode, so `#[ignore]`: `.ci/run` runs them with `--release -- --ignored`).
 //! Four printed decimals, so the tolerance is half a unit in the last place.
 
 use std::path::Path;
@@ -33,13 +33,13 @@ fn assert_printed(got: (f64, f64), want: (f64, f64), what: &str) {
 const PART3: &[&str] = &["--scale-output", "--kaiming", "--batchnorm"];
 
 #[test]
-#[ignore = "200,000 steps (about 40 s of CPU in release)"]
+#[ignore = "200,000 steps (about 10 s of CPU in release)"]
 fn part2_default_run_on_the_repo_names() {
     assert_printed(final_losses("part2-ssa", &ssa_names(), &[]), (2.1464, 2.2064), "part 2, data/names.txt");
 }
 
 #[test]
-#[ignore = "200,000 steps (about 45 s of CPU in release)"]
+#[ignore = "200,000 steps (about 12 s of CPU in release)"]
 fn part3_fixes_on_the_repo_names() {
     assert_printed(
         final_losses("part3-ssa", &ssa_names(), PART3),
@@ -49,7 +49,7 @@ fn part3_fixes_on_the_repo_names() {
 }
 
 #[test]
-#[ignore = "200,000 steps (about 40 s of CPU in release)"]
+#[ignore = "200,000 steps (about 10 s of CPU in release)"]
 fn part2_default_run_on_makemore_names() {
     let Some(path) = makemore_names() else { return };
     assert_printed(
@@ -60,7 +60,7 @@ fn part2_default_run_on_makemore_names() {
 }
 
 #[test]
-#[ignore = "200,000 steps (about 45 s of CPU in release)"]
+#[ignore = "200,000 steps (about 12 s of CPU in release)"]
 fn part3_fixes_on_makemore_names() {
     let Some(path) = makemore_names() else { return };
     assert_printed(

@@ -7,9 +7,9 @@
 //!
 //! The full budgets give every stage enough steps to flatten out, within about five minutes of training
 //! on two cores: mlp gets its lecture's 200,000 steps, nanogpt the 15,000 steps its chapter shows
-//! reaching a validation loss under 2.0, and the small models (micrograd, the bigram, microGPT) ten
-//! times the steps of their lectures, which costs them seconds. Evaluations are spaced to give a curve
-//! of 10-30 points. `--quick` budgets only check that everything runs: two or three points per curve.
+//! reaching a validation loss under 2.0, and the small models five times the steps of their lectures
+//! (micrograd, the bigram) or ten times (microGPT), which costs them seconds. Evaluations are spaced
+//! to give a curve of 10-31 points. `--quick` budgets only check that everything runs: two or three points per curve.
 
 /// One invocation of a stage binary's `train` subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
