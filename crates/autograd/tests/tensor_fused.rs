@@ -92,30 +92,46 @@ fn causal_attention_long_sequences_equal_the_primitives() {
     close(&fused.3, &plain.3, 1e-4, "dv");
 }
 
+/// Self-attention of `x`, a (B, T, 3C) projection with `h` heads of `d` columns, scored as
+/// sum(y · w) (+ sum(x · also), an op created after y, so that its gradient reaches x first): fused,
+/// or by splitting x into (B, H, T, D) copies, attending per head and merging the heads back.
+/// Returns y and the gradient of x.
+fn self_attention_run(
+    x: &[f32],
+    (b, t, h, d): (usize, usize, usize, usize),
+    w: Tensor,
+    also: Option<Tensor>,
+    fused: bool,
+) -> (Vec<f32>, Vec<f32>) {
+    let c = h * d;
+    let qkv = Tensor::param(x, &[b, t, 3 * c]);
+    let _step = TensorTape::scope();
+    let y = if fused {
+        qkv.causal_self_attention(h)
+    } else {
+        let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
+        heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
+    };
+    assert_eq!(y.shape(), [b, t, c]);
+    let score = (y * w).sum();
+    match also {
+        Some(w2) => (score + (qkv * w2).sum()).backward(),
+        None => score.backward(),
+    }
+    (y.data(), qkv.grad())
+}
+
 #[test]
 fn causal_self_attention_equals_split_heads() {
-    // Reading the heads in place out of a (B, T, 3C) projection against splitting it into
-    // (B, H, T, D) copies, attending per head and merging the heads back; both sizes of kernel.
-    for (seed, (b, t, h, d)) in [(4, (3, 7, 2, 5)), (5, (2, 36, 3, 26))] {
+    // Reading the heads in place out of a (B, T, 3C) projection against splitting it into copies;
+    // both sizes of kernel (loops, and gemm).
+    for (seed, dims) in [(4, (3, 7, 2, 5)), (5, (2, 36, 3, 26))] {
         let mut r = Numbers::new(seed);
-        let c = h * d;
-        let n = b * t * 3 * c;
-        let x = r.vec(n, 1.5);
-        let w = Tensor::new(&r.vec(b * t * c, 1.0), &[b, t, c]);
-        let run = |fused: bool| {
-            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
-            let _step = TensorTape::scope();
-            let y = if fused {
-                qkv.causal_self_attention(h)
-            } else {
-                let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
-                heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
-            };
-            assert_eq!(y.shape(), [b, t, c]);
-            (y * w).sum().backward();
-            (y.data(), qkv.grad())
-        };
-        let (fused, plain) = (run(true), run(false));
+        let (b, t, h, d) = dims;
+        let x = r.vec(b * t * 3 * h * d, 1.5);
+        let w = Tensor::new(&r.vec(b * t * h * d, 1.0), &[b, t, h * d]);
+        let (fused, plain) =
+            (self_attention_run(&x, dims, w, None, true), self_attention_run(&x, dims, w, None, false));
         close(&fused.0, &plain.0, 1e-6, "y");
         close(&fused.1, &plain.1, 1e-5, "dqkv");
     }
@@ -125,36 +141,19 @@ fn causal_self_attention_equals_split_heads() {
 fn causal_self_attention_adds_to_a_gradient_already_there() {
     // qkv also feeds a later op, whose backward runs first: attention's backward must then add its
     // dq, dk, dv into each head's columns in place, with the loops and with gemm.
-    for (seed, (b, t, h, d)) in [(6, (2, 7, 2, 5)), (7, (2, 36, 3, 26))] {
+    for (seed, dims) in [(6, (2, 7, 2, 5)), (7, (2, 36, 3, 26))] {
         let mut r = Numbers::new(seed);
-        let c = h * d;
-        let n = b * t * 3 * c;
+        let (b, t, h, d) = dims;
+        let n = b * t * 3 * h * d;
         let x = r.vec(n, 1.5);
-        let w = Tensor::new(&r.vec(b * t * c, 1.0), &[b, t, c]);
-        let w2 = Tensor::new(&r.vec(n, 1.0), &[b, t, 3 * c]);
-        let run = |fused: bool| {
-            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
-            let _step = TensorTape::scope();
-            let y = if fused {
-                qkv.causal_self_attention(h)
-            } else {
-                let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
-                heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
-            };
-            let also = (qkv * w2).sum(); // created after y, so its backward reaches qkv first
-            ((y * w).sum() + also).backward();
-            (y.data(), qkv.grad())
-        };
-        let (fused, plain) = (run(true), run(false));
+        let w = Tensor::new(&r.vec(b * t * h * d, 1.0), &[b, t, h * d]);
+        let w2 = Tensor::new(&r.vec(n, 1.0), &[b, t, 3 * h * d]);
+        let fused = self_attention_run(&x, dims, w, Some(w2), true);
+        let plain = self_attention_run(&x, dims, w, Some(w2), false);
         close(&fused.0, &plain.0, 1e-6, "y");
         close(&fused.1, &plain.1, 1e-5, "dqkv");
         // And the gradient really is both parts: w2 plus attention's share.
-        let attention_only = {
-            let qkv = Tensor::param(&x, &[b, t, 3 * c]);
-            let _step = TensorTape::scope();
-            (qkv.causal_self_attention(h) * w).sum().backward();
-            qkv.grad()
-        };
+        let (_, attention_only) = self_attention_run(&x, dims, w, None, true);
         let sum: Vec<f32> = attention_only.iter().zip(w2.data()).map(|(a, b)| a + b).collect();
         close(&fused.1, &sum, 1e-5, "dqkv = attention + w2");
     }
