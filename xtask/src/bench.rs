@@ -32,7 +32,7 @@ const STEP_BENCHES: &[StepBench] = &[
     StepBench {
         krate: "micrograd",
         steps: (100, 10),
-        no_eval: |n| vec!["--eval-every".into(), (2 * n + 1).to_string()],
+        no_eval: |n| vec!["--eval-interval".into(), (2 * n + 1).to_string()],
     },
     StepBench { krate: "bigram", steps: (100, 10), no_eval: |_| vec!["--eval-interval".into(), "0".into()] },
     StepBench { krate: "mlp", steps: (5000, 200), no_eval: |_| vec!["--eval-interval".into(), "0".into()] },

@@ -9,14 +9,18 @@
 //! - [`checkpoint`]: weights (safetensors) + config (JSON), checked on load.
 //! - [`overwrite`]: nothing the user had on disk is overwritten silently.
 //! - [`progress`]: a bar on a terminal, `step N | loss X` lines otherwise.
+//! - [`cli`]: the command line every stage shares (train, sample, the no-argument run).
+//! - [`run`]: a training run's bookkeeping: divergence guard, progress, evaluation schedule, run log.
 //! - [`testdata`]: where tests find the data files.
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
+pub mod cli;
 pub mod data;
 pub mod overwrite;
 pub mod progress;
 pub mod pyrandom;
+pub mod run;
 pub mod runlog;
 pub mod split;
 pub mod testdata;
@@ -27,6 +31,7 @@ pub use data::{DataError, default_data_path, load_docs};
 pub use overwrite::Replacing;
 pub use progress::Progress;
 pub use pyrandom::PyRandom;
+pub use run::Run;
 pub use runlog::{Record, RunLogWriter, read_run_log};
 pub use split::Split;
 pub use vocab::{UnknownChar, Vocab};

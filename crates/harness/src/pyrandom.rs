@@ -332,3 +332,42 @@ impl SeedableRng for PyRandom {
         Self::new(state)
     }
 }
+
+/// A [`PyRandom`]'s whole state, to save beside a checkpoint and carry on the same stream later.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PyRandomState {
+    /// The 624 words of the Mersenne Twister.
+    pub mt: Vec<u32>,
+    /// The position of the next word.
+    pub mti: usize,
+    /// `random.gauss`'s cached second normal.
+    pub gauss_next: Option<f64>,
+}
+
+/// A saved state that no generator can have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadState;
+
+impl fmt::Display for BadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the saved random state is damaged (it needs {N} words and a position up to {N})")
+    }
+}
+
+impl std::error::Error for BadState {}
+
+impl PyRandom {
+    /// The generator's state, to continue its stream later with [`PyRandom::from_state`].
+    pub fn state(&self) -> PyRandomState {
+        PyRandomState { mt: self.mt.to_vec(), mti: self.mti, gauss_next: self.gauss_next }
+    }
+
+    /// The generator whose state was saved as `state`.
+    pub fn from_state(state: &PyRandomState) -> Result<Self, BadState> {
+        let mt: [u32; N] = state.mt.as_slice().try_into().map_err(|_| BadState)?;
+        if state.mti > N {
+            return Err(BadState);
+        }
+        Ok(Self { mt, mti: state.mti, gauss_next: state.gauss_next })
+    }
+}

@@ -51,3 +51,12 @@ pub fn assert_one_line_error(output: &std::process::Output, needle: &str) {
     assert_eq!(stderr.lines().count(), 1, "expected one line, got: {stderr}");
     assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
 }
+
+/// A usage error (an unknown flag, a value that does not parse): clap's message naming `needle` and its
+/// exit code 2 — no panic.
+pub fn assert_usage_error(output: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}

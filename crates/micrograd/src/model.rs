@@ -4,25 +4,12 @@
 
 use anyhow::Result;
 use autograd::Value;
-use harness::checkpoint::{self, NamedTensor};
-use harness::{PyRandom, Replacing, Vocab};
-use serde::{Deserialize, Serialize};
-use std::path::Path;
+use harness::checkpoint::{Checkpoint, NamedTensor};
+use harness::cli::Saved;
+use harness::{PyRandom, Vocab};
 
-use crate::config::Config;
+use crate::config::{Config, ModelConfig};
 use crate::nn::{Activation, Layer, Module};
-
-/// The stage name in checkpoints and run logs.
-pub const STAGE: &str = "micrograd";
-
-/// What `config.json` holds: how the model was trained, and the vocabulary its ids mean.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Saved {
-    /// The training settings.
-    pub config: Config,
-    /// Characters ↔ ids.
-    pub vocab: Vocab,
-}
 
 /// A bigram model: the next character's logits from the previous character alone.
 #[derive(Debug, Clone)]
@@ -36,9 +23,9 @@ pub struct Bigram {
 // ANCHOR: forward
 impl Bigram {
     /// Fresh weights uniform in (-init_scale, init_scale), biases 0.
-    pub fn new(vocab: Vocab, init_scale: f64, rng: &mut PyRandom) -> Bigram {
+    pub fn new(vocab: Vocab, config: &ModelConfig, rng: &mut PyRandom) -> Bigram {
         let n = vocab.len();
-        Bigram { layer: Layer::with_scale(n, n, Activation::Linear, init_scale, rng), vocab }
+        Bigram { layer: Layer::with_scale(n, n, Activation::Linear, config.init_scale, rng), vocab }
     }
 
     /// The logits of the character after `prev`. The input is a one-hot vector of `Value`s and each
@@ -75,30 +62,29 @@ impl Module for Bigram {
 }
 
 impl Bigram {
-    /// Writes the weights (`w`: (vocab, vocab), row = neuron = next character, column = previous
-    /// character; `b`: (vocab)) and `saved` into the checkpoint directory `dir`.
-    pub fn save(&self, dir: &Path, saved: &Saved) -> Result<Option<Replacing>> {
+    /// The weights by name: `w` (vocab, vocab), row = neuron = next character, column = previous
+    /// character; `b` (vocab).
+    pub fn named_parameters(&self) -> Vec<NamedTensor> {
         let n = self.vocab.len();
         let w = self.layer.neurons.iter().flat_map(|neuron| neuron.w.iter().map(|w| w.data())).collect();
         let b = self.layer.neurons.iter().map(|neuron| neuron.b.data()).collect();
-        let tensors = [NamedTensor::f64("w", &[n, n], w), NamedTensor::f64("b", &[n], b)];
-        Ok(checkpoint::save(dir, STAGE, saved, &tensors)?)
+        vec![NamedTensor::f64("w", &[n, n], w), NamedTensor::f64("b", &[n], b)]
     }
 
-    /// Rebuilds a model from the checkpoint in `dir`, checking that the weights fit its vocabulary.
-    pub fn load(dir: &Path) -> Result<(Bigram, Saved)> {
-        let ckpt = checkpoint::load::<Saved>(dir, STAGE)?;
-        let n = ckpt.config.vocab.len();
+    /// Rebuilds a model from a checkpoint, checking that the weights fit its vocabulary.
+    pub fn from_checkpoint(ckpt: &Checkpoint<Saved<Config>>) -> Result<Bigram> {
+        let vocab = ckpt.config.vocab.clone();
+        let n = vocab.len();
         ckpt.expect_names(&["w", "b"])?;
-        let w = ckpt.expect_shape_f64("w", &[n, n])?;
-        let b = ckpt.expect_shape_f64("b", &[n])?;
-        let mut model = Bigram::new(ckpt.config.vocab.clone(), 0.0, &mut PyRandom::new(0));
-        for (j, neuron) in model.layer.neurons.iter_mut().enumerate() {
+        let (w, b) = (ckpt.expect_shape_f64("w", &[n, n])?, ckpt.expect_shape_f64("b", &[n])?);
+        let config = ModelConfig { vocab_size: n, init_scale: 0.0 };
+        let model = Bigram::new(vocab, &config, &mut PyRandom::new(0));
+        for (j, neuron) in model.layer.neurons.iter().enumerate() {
             for (i, wi) in neuron.w.iter().enumerate() {
                 wi.set_data(w[j * n + i]);
             }
             neuron.b.set_data(b[j]);
         }
-        Ok((model, ckpt.config))
+        Ok(model)
     }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use harness::testdata::{assert_one_line_error, temp_dir};
+use harness::testdata::{assert_one_line_error, assert_usage_error, temp_dir};
 
 fn micrograd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_micrograd")).args(args).output().expect("the binary runs")
@@ -28,7 +28,7 @@ fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
         out,
         "--steps",
         "20",
-        "--eval-every",
+        "--eval-interval",
         "10",
         "--batch-size",
         "4",
@@ -56,10 +56,11 @@ fn impossible_hyperparameters_are_one_line() {
     let data = small_data(&dir);
     let out = dir.join("run");
     assert_one_line_error(&train(&data, &out, &["--batch-size", "0"]), "--batch-size");
-    assert_one_line_error(&train(&data, &out, &["--batch-size", "many"]), "--batch-size");
-    assert_one_line_error(&micrograd(&["train", "--no-such-flag"]), "--no-such-flag");
+    assert_usage_error(&train(&data, &out, &["--batch-size", "many"]), "--batch-size");
+    assert_usage_error(&micrograd(&["train", "--no-such-flag"]), "--no-such-flag");
+    assert_one_line_error(&train(&data, &out, &["--learning-rate", "-0.01"]), "--learning-rate");
     assert_one_line_error(&train(&data, &out, &["--learning-rate=-1"]), "--learning-rate");
-    assert_one_line_error(&train(&data, &out, &["--learning-rate", "1e300"]), "loss is");
+    assert_one_line_error(&train(&data, &out, &["--learning-rate", "1e300"]), "loss became");
     assert!(!out.join("model.safetensors").exists(), "a failed run must not leave a checkpoint");
 }
 
@@ -71,15 +72,19 @@ fn train_then_sample_from_the_checkpoint() {
     let trained = train(&data, &run, &[]);
     assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
     let stdout = String::from_utf8(trained.stdout).unwrap();
-    assert!(stdout.contains("step 0 | loss ") && stdout.contains("step 20 | val loss "), "{stdout}");
+    assert!(stdout.contains("step 0 | loss ") && stdout.contains("step 19 | train loss "), "{stdout}");
     for file in ["config.json", "model.safetensors", "log.jsonl"] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
     let sampled = micrograd(&["sample", "--checkpoint", run.to_str().unwrap(), "--num-samples", "7"]);
     assert!(sampled.status.success(), "{}", String::from_utf8_lossy(&sampled.stderr));
     let names = String::from_utf8(sampled.stdout).unwrap();
-    assert_eq!(names.lines().count(), 7, "{names}");
-    assert!(names.chars().all(|c| c.is_ascii_lowercase() || c == '\n'), "{names}");
+    let names: Vec<&str> = names.lines().filter_map(|l| l.strip_prefix("sample ")).collect();
+    assert_eq!(names.len(), 7, "{names:?}");
+    assert!(
+        names.iter().all(|l| l.split(": ").nth(1).unwrap().chars().all(|c| c.is_ascii_lowercase())),
+        "{names:?}"
+    );
 }
 
 #[test]

@@ -2,12 +2,19 @@
 //! back exactly.
 
 use autograd::{Tape, Value};
+use harness::cli::TrainArgs;
 use harness::testdata::ssa_names;
 use harness::{PyRandom, Split, Vocab, load_docs};
-use micrograd::config::Config;
-use micrograd::model::{Bigram, Saved, softmax};
+use micrograd::config::{Config, ModelConfig};
+use micrograd::model::{Bigram, softmax};
 use micrograd::nn::Module;
-use micrograd::train::mean_loss;
+use micrograd::train::evaluate as mean_loss;
+
+/// A model over `vocab` with weights uniform in (-init_scale, init_scale).
+fn bigram(vocab: &Vocab, init_scale: f64, seed: u64) -> Bigram {
+    let config = ModelConfig { init_scale, vocab_size: vocab.len() };
+    Bigram::new(vocab.clone(), &config, &mut PyRandom::new(seed))
+}
 
 fn data() -> (Vocab, Vec<Vec<usize>>) {
     let docs = load_docs(&ssa_names()).unwrap();
@@ -23,10 +30,10 @@ fn loss_at_initialisation_is_close_to_ln_vocab_size() {
     assert_eq!(vocab.len(), 27);
     let val = &val[..500];
     // All-zero weights predict the uniform distribution: exactly ln(27) for every character.
-    let zero = Bigram::new(vocab.clone(), 0.0, &mut PyRandom::new(1));
+    let zero = bigram(&vocab, 0.0, 1);
     assert!((mean_loss(&zero, val) - uniform).abs() < 1e-12);
     // The default small init is barely worse than knowing nothing, as a good start should be.
-    let model = Bigram::new(vocab, Config::default().init_scale, &mut PyRandom::new(42));
+    let model = bigram(&vocab, Config::default().model.init_scale, 42);
     let loss = mean_loss(&model, val);
     assert!((loss - uniform).abs() < 0.01, "loss at init {loss}, ln(27) = {uniform}");
 }
@@ -34,7 +41,7 @@ fn loss_at_initialisation_is_close_to_ln_vocab_size() {
 #[test]
 fn softmax_is_a_distribution_and_cross_entropy_gradients_match_finite_differences() {
     let (vocab, _) = data();
-    let model = Bigram::new(vocab.clone(), 0.5, &mut PyRandom::new(3));
+    let model = bigram(&vocab, 0.5, 3);
     let tokens = vocab.encode_with_bos("emma").unwrap();
     let probs: Vec<f64> = softmax(&model.logits(vocab.bos())).iter().map(|p| p.data()).collect();
     assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12 && probs.iter().all(|&p| p > 0.0));
@@ -68,25 +75,27 @@ fn softmax_is_a_distribution_and_cross_entropy_gradients_match_finite_difference
 fn a_short_run_learns_and_the_checkpoint_restores_it_exactly() {
     let out = std::env::temp_dir().join(format!("micrograd-names-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let cfg = Config { steps: 100, batch_size: 16, eval_every: 100, out: out.clone(), ..Config::default() };
+    let mut cfg = Config::default();
+    (cfg.train.steps, cfg.train.batch_size, cfg.train.eval_interval) = (100, 16, 50);
+    let args = TrainArgs { data: Some(ssa_names()), out: Some(out.clone()), config: cfg.clone() };
     let model =
-        micrograd::train::train(&cfg, &mut harness::Progress::plain(cfg.steps, std::io::sink())).unwrap();
+        harness::cli::train_and_save::<micrograd::Stage>(&args, &mut std::io::sink()).unwrap().0.model;
     let (_, val) = data();
     let trained = mean_loss(&model, &val[..500]);
     assert!(trained < 2.8, "100 steps should get well below ln(27) = 3.30, got {trained}");
 
-    let (loaded, saved): (Bigram, Saved) = Bigram::load(&out).unwrap();
+    let (loaded, saved) = harness::cli::load::<micrograd::Stage>(&out).unwrap();
     assert_eq!(saved.config, cfg);
     assert_eq!(saved.vocab, model.vocab);
     let bits = |m: &Bigram| m.parameters().iter().map(|p| p.data().to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&loaded), bits(&model));
     let log = harness::read_run_log(&out.join(harness::runlog::LOG_FILE)).unwrap();
-    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 100]);
+    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [50, 100]);
     assert!(log.iter().all(|r| r.stage == "micrograd" && r.val_loss.is_some()));
     assert_eq!(log[1].tokens_seen as usize, {
         let docs = load_docs(&ssa_names()).unwrap();
         let train = Split::new(&docs).train;
-        (0..100 * cfg.batch_size).map(|i| train[i % train.len()].chars().count() + 1).sum::<usize>()
+        (0..100 * cfg.train.batch_size).map(|i| train[i % train.len()].chars().count() + 1).sum::<usize>()
     });
     std::fs::remove_dir_all(out).unwrap();
 }
@@ -96,7 +105,7 @@ fn one_prediction_is_192_nodes_on_the_tape() {
     // The lecture's count: 27 one-hot inputs, 27 × (dot + bias), 27 × (shift, exp), one sum,
     // 27 × (powf(-1), ×) for the divisions, ln, and the minus sign.
     let (vocab, _) = data();
-    let model = Bigram::new(vocab.clone(), 0.1, &mut PyRandom::new(1));
+    let model = bigram(&vocab, 0.1, 1);
     let _scope = Tape::scope();
     let before = Tape::len();
     let losses = model.losses(&[vocab.bos(), vocab.stoi('e').unwrap()]);

@@ -44,8 +44,8 @@ pub struct Stage {
 pub const RUNS: &[Run] = &[
     Run {
         krate: "micrograd",
-        full: &["--steps", "10000", "--eval-every", "1000"],
-        quick: &["--steps", "20", "--eval-every", "10"],
+        full: &["--steps", "10000", "--eval-interval", "1000"],
+        quick: &["--steps", "20", "--eval-interval", "10"],
         steps: (10_000, 20),
     },
     Run {

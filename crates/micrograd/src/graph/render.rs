@@ -80,3 +80,19 @@ pub fn write_lecture_drawings(dir: &Path, mut say: impl FnMut(String)) -> Result
     }
     Ok(())
 }
+
+/// `micrograd graph`: where to write the drawings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphArgs {
+    /// Where to write expression.dot and neuron.dot.
+    #[arg(long, default_value = "runs/micrograd")]
+    pub out: PathBuf,
+}
+
+/// Writes the lecture's drawings and prints their numbers.
+pub fn run(args: &GraphArgs, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut lines = Vec::new();
+    write_lecture_drawings(&args.out, |line| lines.push(line))?;
+    lines.iter().try_for_each(|line| writeln!(out, "{line}"))?;
+    Ok(())
+}

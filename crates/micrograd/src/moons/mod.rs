@@ -121,3 +121,25 @@ pub fn train(cfg: &MoonsConfig, mut on_step: impl FnMut(&StepReport)) -> anyhow:
     Ok(MoonsRun { model, data, history })
 }
 // ANCHOR_END: train
+
+/// `micrograd moons`: the demo's flags and where its figure goes.
+#[derive(Debug, Clone, Args)]
+pub struct MoonsArgs {
+    #[command(flatten)]
+    pub config: MoonsConfig,
+    /// Where to write moons.png and moons.svg.
+    #[arg(long, default_value = "runs/micrograd")]
+    pub out: std::path::PathBuf,
+}
+
+/// Trains the demo, printing the notebook's line at every step, and draws the decision boundary.
+pub fn run(args: &MoonsArgs, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    figure::check(&args.out.join("moons"))?;
+    // A closed pipe (`| head`) must not stop the demo: a failed print is dropped.
+    let run = train(&args.config, |s| {
+        let _ = writeln!(out, "{s}");
+    })?;
+    let saved = figure::draw_boundary(&run, &args.out.join("moons"))?;
+    writeln!(out, "wrote {} and {}", saved.png.display(), saved.svg.display())?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! The command line every stage shares: the stage contract, written once.
+//!
+//! - no subcommand: train with the lecture's defaults (any training flag may be given), then sample;
+//! - `train`: train, write the run log and the checkpoint to `--out`, print the `sample` command;
+//! - `sample`: load a checkpoint and print samples;
+//! - the stage's own extra subcommands (moons, heatmap, lr-find, …).
+//!
+//! A stage says what it is by implementing [`Stage`]; its `main` is one call to [`main`]. Usage errors
+//! (an unknown flag, a value that does not parse) follow clap's convention: its message and exit code 2.
+//! Every other bad input is one line, `error: …`, and exit code 1.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, Checkpoint, NamedTensor};
+use crate::pyrandom::{PyRandom, PyRandomState};
+use crate::vocab::Vocab;
+
+/// What a stage is, for the shared command line: its flags, how it trains, saves, loads and samples.
+pub trait Stage: 'static {
+    /// The stage's name: its binary, its run directory `runs/NAME`, the `stage` of its logs and checkpoints.
+    const NAME: &'static str;
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// The model's shape and how to train it: the training flags, saved in the checkpoint.
+    type Config: Args + Serialize + DeserializeOwned + Clone;
+    /// The sampling flags.
+    type Sample: Args + Clone;
+    /// The trained model.
+    type Model;
+    /// The stage's own subcommands ([`NoExtras`] for none).
+    type Extra: Subcommand;
+
+    /// Trains a model on `data`, writing the run log to `log` and the report to `out`.
+    fn train(
+        config: &Self::Config,
+        data: &Path,
+        log: &Path,
+        out: &mut dyn Write,
+    ) -> Result<Trained<Self::Model>>;
+    /// The model's weights by name, for the checkpoint.
+    fn named_parameters(model: &Self::Model) -> Vec<NamedTensor>;
+    /// Rebuilds a model from a checkpoint, checking that the weights fit the saved config.
+    fn from_checkpoint(ckpt: &Checkpoint<Saved<Self::Config>>) -> Result<Self::Model>;
+    /// Prints samples from `model`, drawing from `rng`.
+    fn sample(
+        model: &Self::Model,
+        vocab: &Vocab,
+        sample: &Self::Sample,
+        rng: &mut PyRandom,
+        out: &mut dyn Write,
+    ) -> Result<()>;
+    /// Runs one of the stage's own subcommands.
+    fn extra(command: Self::Extra, out: &mut dyn Write) -> Result<()>;
+}
+
+/// What training gives back: the model, its vocabulary, and the random stream sampling continues from.
+pub struct Trained<M> {
+    /// The trained model.
+    pub model: M,
+    /// Characters ↔ ids of the data it was trained on.
+    pub vocab: Vocab,
+    /// Where sampling draws from after training (saved, so `sample` prints the run's own samples).
+    pub rng: PyRandom,
+}
+
+/// What every checkpoint's `config.json` holds besides the weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Saved<C> {
+    /// The stage's flags as the run used them.
+    pub config: C,
+    /// Characters ↔ ids.
+    pub vocab: Vocab,
+    /// The random stream as sampling found it after training.
+    pub sample_rng: PyRandomState,
+}
+
+/// A stage without subcommands of its own.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum NoExtras {}
+
+/// The command line: a subcommand, or none and the flags of a whole run.
+#[derive(Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli<S: Stage> {
+    #[command(subcommand)]
+    command: Option<Command<S>>,
+    #[command(flatten)]
+    train: TrainArgs<S::Config>,
+    #[command(flatten)]
+    sample: S::Sample,
+}
+
+#[derive(Subcommand)]
+enum Command<S: Stage> {
+    /// Train a model: run log and checkpoint go to --out.
+    Train(TrainArgs<S::Config>),
+    /// Print samples from a trained checkpoint.
+    Sample(SampleArgs<S::Sample>),
+    #[command(flatten)]
+    Extra(S::Extra),
+}
+
+/// Where training reads and writes, beside the stage's own flags.
+#[derive(Args, Clone, Debug)]
+pub struct TrainArgs<C: Args> {
+    /// Training text, one document per line [default: the repo's data/names.txt].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Run directory for log.jsonl, config.json and model.safetensors [default: runs/<stage>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: C,
+}
+
+/// Which checkpoint to sample from, and from which random stream.
+#[derive(Args, Clone, Debug)]
+pub struct SampleArgs<S: Args> {
+    /// Run directory written by `train` [default: runs/<stage>].
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Seed of the sampling stream [default: the stream the run itself sampled from, so `sample`
+    /// prints the run's own samples].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub sample: S,
+}
+
+/// The flags' defaults as a value: what the command line gives when no flag is set (one source of truth
+/// for the binary, tests and library users).
+pub fn defaults<A: Args>() -> A {
+    #[derive(Parser)]
+    struct Defaults<A: Args> {
+        #[command(flatten)]
+        args: A,
+    }
+    Defaults::<A>::parse_from(["defaults"]).args
+}
+
+/// The stage binary: parses the command line, runs it, and turns an error into one line and exit code 1.
+pub fn main<S: Stage>() -> ExitCode {
+    let command = conventions(Cli::<S>::command().name(S::NAME).about(S::ABOUT));
+    let cli = Cli::<S>::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    match run::<S>(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// In every subcommand: a negative number is a value (`--learning-rate -0.01`, which the stage's check
+/// then refuses with a reason), not a flag; and a flag given twice takes its last value.
+fn conventions(command: clap::Command) -> clap::Command {
+    command.args_override_self(true).mut_args(|a| a.allow_negative_numbers(true)).mut_subcommands(conventions)
+}
+
+fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        None => {
+            let (trained, _) = train_and_save::<S>(&cli.train, out)?;
+            let Trained { model, vocab, mut rng } = trained;
+            S::sample(&model, &vocab, &cli.sample, &mut rng, out)?;
+        }
+        Some(Command::Train(args)) => {
+            let (_, dir) = train_and_save::<S>(&args, out)?;
+            eprintln!(
+                "sample from it: cargo run --release -p {0} -- sample --checkpoint {1}",
+                S::NAME,
+                dir.display()
+            );
+        }
+        Some(Command::Sample(args)) => {
+            let dir = args.checkpoint.unwrap_or_else(|| default_dir::<S>());
+            let (model, saved) =
+                load::<S>(&dir).with_context(|| format!("cannot sample from {}", dir.display()))?;
+            let mut rng = match args.seed {
+                Some(seed) => PyRandom::new(seed),
+                None => PyRandom::from_state(&saved.sample_rng)?,
+            };
+            S::sample(&model, &saved.vocab, &args.sample, &mut rng, out)?;
+        }
+        Some(Command::Extra(extra)) => S::extra(extra, out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn default_dir<S: Stage>() -> PathBuf {
+    Path::new("runs").join(S::NAME)
+}
+
+/// Trains, then saves the checkpoint; returns the trained model and where it was saved.
+pub fn train_and_save<S: Stage>(
+    args: &TrainArgs<S::Config>,
+    out: &mut dyn Write,
+) -> Result<(Trained<S::Model>, PathBuf)> {
+    let data = args.data.clone().unwrap_or_else(crate::default_data_path);
+    let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
+    let trained = S::train(&args.config, &data, &dir.join(crate::runlog::LOG_FILE), out)?;
+    out.flush()?;
+    let saved =
+        Saved { config: args.config.clone(), vocab: trained.vocab.clone(), sample_rng: trained.rng.state() };
+    // (Replacing an earlier run was already said when the run log replaced its log.)
+    checkpoint::save(&dir, S::NAME, &saved, &S::named_parameters(&trained.model))
+        .context("training finished but the checkpoint was not saved")?;
+    eprintln!("checkpoint saved in {}", dir.display());
+    Ok((trained, dir))
+}
+
+/// Loads a checkpoint of stage `S` from `dir`: the model and what was saved with it.
+pub fn load<S: Stage>(dir: &Path) -> Result<(S::Model, Saved<S::Config>)> {
+    let ckpt = checkpoint::load::<Saved<S::Config>>(dir, S::NAME)?;
+    let model = S::from_checkpoint(&ckpt)?;
+    Ok((model, ckpt.config))
+}

@@ -1,0 +1,126 @@
+//! One training run's bookkeeping, the same in every stage: the divergence guard, the progress display,
+//! the evaluation schedule and the run log. A stage's training loop has one shape everywhere:
+//!
+//! ```text
+//! for step in 0..steps {
+//!     …one step of the stage's own algorithm, giving `loss`…
+//!     if run.step(step, loss, tokens)? {
+//!         run.eval(step, evaluate(&model, &val))?;
+//!     }
+//! }
+//! ```
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::progress::Progress;
+use crate::runlog::{Record, RunLogWriter};
+
+/// A training run in progress.
+pub struct Run {
+    stage: String,
+    steps: usize,
+    eval_interval: usize,
+    log: Option<RunLogWriter>,
+    progress: Progress,
+    start: Instant,
+    tokens_seen: u64,
+    /// Sum and count of the minibatch losses since the last evaluation: the logged train loss.
+    since_eval: (f64, usize),
+}
+
+impl Run {
+    /// A run of `steps` steps that evaluates every `eval_interval` steps (0: only after the last) and
+    /// logs to `log` (nothing is logged when `None`).
+    pub fn new(stage: &str, steps: usize, eval_interval: usize, log: Option<&Path>) -> Result<Run> {
+        Run::with_progress(stage, steps, eval_interval, log, Progress::new(steps))
+    }
+
+    /// [`Run::new`] with a progress display of the caller's.
+    pub fn with_progress(
+        stage: &str,
+        steps: usize,
+        eval_interval: usize,
+        log: Option<&Path>,
+        progress: Progress,
+    ) -> Result<Run> {
+        let log = log.map(RunLogWriter::create).transpose()?;
+        if let Some(note) = log.as_ref().and_then(RunLogWriter::replacing) {
+            eprintln!("note: {note}");
+        }
+        Ok(Run {
+            stage: stage.to_owned(),
+            steps,
+            eval_interval,
+            log,
+            progress,
+            start: Instant::now(),
+            tokens_seen: 0,
+            since_eval: (0.0, 0),
+        })
+    }
+
+    /// Records step `step` (0-based), which learned from `tokens` predictions with mean loss `loss`.
+    /// Stops the run on a loss that is not a finite number. Returns whether to evaluate now: every
+    /// `eval_interval` steps and after the last.
+    pub fn step(&mut self, step: usize, loss: f64, tokens: usize) -> Result<bool> {
+        if !loss.is_finite() {
+            bail!("the loss became {loss} at step {}: lower --learning-rate", step + 1);
+        }
+        self.tokens_seen += tokens as u64;
+        self.since_eval = (self.since_eval.0 + loss, self.since_eval.1 + 1);
+        self.progress.step(step, loss);
+        let done = step + 1;
+        Ok(done == self.steps || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
+    }
+
+    /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
+    /// mean minibatch loss since the previous evaluation. Prints it and appends it to the log.
+    pub fn eval(&mut self, step: usize, val_loss: f64) -> Result<()> {
+        if !val_loss.is_finite() {
+            bail!("the validation loss became {val_loss} at step {}: lower --learning-rate", step + 1);
+        }
+        let (sum, n) = std::mem::take(&mut self.since_eval);
+        let train_loss = (n > 0).then(|| sum / n as f64);
+        let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));
+        self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}"));
+        self.record(&self.stage.clone(), step + 1, train_loss, Some(val_loss))
+    }
+
+    /// Appends a record of its own to the log (e.g. a second model trained in the same run).
+    pub fn record(
+        &mut self,
+        stage: &str,
+        step: usize,
+        train_loss: Option<f64>,
+        val_loss: Option<f64>,
+    ) -> Result<()> {
+        let Some(log) = self.log.as_mut() else { return Ok(()) };
+        let record = Record {
+            stage: stage.to_owned(),
+            step,
+            tokens_seen: self.tokens_seen,
+            elapsed_s: self.start.elapsed().as_secs_f64(),
+            train_loss,
+            val_loss,
+        };
+        log.append(&record).context("writing the run log")
+    }
+
+    /// Training tokens seen so far.
+    pub fn tokens_seen(&self) -> u64 {
+        self.tokens_seen
+    }
+
+    /// Prints a line without breaking the progress display.
+    pub fn println(&mut self, line: impl AsRef<str>) {
+        self.progress.println(line);
+    }
+
+    /// Ends the progress display.
+    pub fn finish(self) {
+        self.progress.finish();
+    }
+}
