@@ -224,3 +224,30 @@ pub fn load<S: Stage>(dir: &Path) -> Result<(S::Model, Saved<S::Config>)> {
     let model = S::from_checkpoint(&ckpt)?;
     Ok((model, ckpt.config))
 }
+
+/// The flags of a figure subcommand: which data, and where to write the figure.
+#[derive(Args, Clone, Debug)]
+pub struct FigureArgs {
+    /// Text to draw from, one document per line [default: the repo's data/names.txt].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Where to write the figure: STEM.png and STEM.svg [default: runs/<stage>/<figure>].
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
+}
+
+impl FigureArgs {
+    /// The documents of `--data`.
+    pub fn docs(&self) -> Result<Vec<String>> {
+        Ok(crate::load_docs(&self.data.clone().unwrap_or_else(crate::default_data_path))?)
+    }
+
+    /// `--figure`, or `runs/<stage>/<name>` for the stage that runs this binary.
+    pub fn stem(&self, name: &str) -> PathBuf {
+        self.figure.clone().unwrap_or_else(|| {
+            let stage = std::env::args().next().map(PathBuf::from);
+            let stage = stage.as_deref().and_then(Path::file_stem).map(|s| s.to_string_lossy().into_owned());
+            Path::new("runs").join(stage.unwrap_or_default()).join(name)
+        })
+    }
+}

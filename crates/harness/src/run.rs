@@ -86,7 +86,7 @@ impl Run {
         let train_loss = (n > 0).then(|| sum / n as f64);
         let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));
         self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}"));
-        self.record(&self.stage.clone(), step + 1, train_loss, Some(val_loss))
+        self.record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss))
     }
 
     /// Appends a record of its own to the log (e.g. a second model trained in the same run).
@@ -94,6 +94,7 @@ impl Run {
         &mut self,
         stage: &str,
         step: usize,
+        tokens_seen: u64,
         train_loss: Option<f64>,
         val_loss: Option<f64>,
     ) -> Result<()> {
@@ -101,7 +102,7 @@ impl Run {
         let record = Record {
             stage: stage.to_owned(),
             step,
-            tokens_seen: self.tokens_seen,
+            tokens_seen,
             elapsed_s: self.start.elapsed().as_secs_f64(),
             train_loss,
             val_loss,
