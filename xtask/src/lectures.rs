@@ -214,7 +214,7 @@ pub fn check_summary(summary: &Path, shown: &Path) -> Result<Vec<Problem>> {
 }
 
 /// All Markdown files under `dir`, sorted, so reports come out in the same order every time.
-fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -249,6 +249,16 @@ pub fn check_book(book: &Path, shown_from: &Path) -> Result<Vec<Problem>> {
     }
     for chapter in markdown_files(&src)? {
         problems.extend(check_chapter(&chapter, &shown(&chapter))?);
+    }
+    // An anchor no chapter includes is a listing that was dropped from the book, or a typo.
+    if let Some(root) = book.parent().filter(|root| root.join("crates").is_dir()) {
+        for (file, line, name) in crate::shown::Shown::from_book(root)?.orphan_anchors(root)? {
+            problems.push(Problem {
+                chapter: file,
+                line,
+                message: format!("ANCHOR: {name} is included by no chapter (show it, or remove the anchor)"),
+            });
+        }
     }
     Ok(problems)
 }

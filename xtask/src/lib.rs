@@ -7,6 +7,7 @@
 //!
 //! - [`lectures`]: `lectures --check`, every mdBook include resolves.
 //! - [`diff`]: `diff A B`, what stage B adds over stage A.
+//! - [`shown`]: which lines of the crates the chapters show.
 //! - [`compare`]: `compare`, every stage on the same data, one figure and one table.
 //! - [`bench`](mod@bench): `bench`, the performance figures in one place.
 //! - [`figures`]: `figures`, every figure the lectures show, regenerated.
@@ -23,6 +24,7 @@ pub mod diff;
 pub mod figures;
 pub mod lectures;
 pub mod runner;
+pub mod shown;
 
 /// The workspace root: xtask always lives one directory below it, whatever the current directory.
 pub fn workspace_root() -> PathBuf {

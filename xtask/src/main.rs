@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -156,7 +156,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff { a, b, stat, context, color } => {
             let (src_a, src_b) = (diff::crate_src(&root, &a)?, diff::crate_src(&root, &b)?);
             let label = |name: &str| format!("crates/{name}/src");
-            let diffs = diff::diff_dirs(&src_a, &src_b, &label(&a), &label(&b), context)?;
+            let mut diffs = diff::diff_dirs(&src_a, &src_b, &label(&a), &label(&b), context)?;
+            let shown = xtask::shown::Shown::from_book(&root)?;
+            diff::count_shown(&mut diffs, &root, Path::new(&label(&b)), &shown);
             let color = match color {
                 When::Always => Color::Always,
                 When::Never => Color::Never,
