@@ -1,6 +1,6 @@
 //! Sampling: start at BOS, draw the next token from row `P[previous]`, stop when BOS comes back.
 
-use harness::pyrandom::PyRandom;
+use harness::pyrandom::{ChoicesError, PyRandom};
 use harness::vocab::Vocab;
 
 use crate::config::SampleConfig;
@@ -8,18 +8,18 @@ use crate::config::SampleConfig;
 // ANCHOR: sample
 /// One new name from a table of probabilities `probs` (V, V), e.g. the count model's P or the network's
 /// softmax(W): both are "a distribution over the next token, given this one".
-pub fn sample(probs: &[f64], vocab: &Vocab, rng: &mut PyRandom) -> String {
+pub fn sample(probs: &[f64], vocab: &Vocab, rng: &mut PyRandom) -> Result<String, ChoicesError> {
     let v = vocab.len();
     let mut token_id = vocab.bos();
     let mut name = Vec::new();
     loop {
-        token_id = rng.choices(&probs[token_id * v..][..v]);
+        token_id = rng.try_choices(&probs[token_id * v..][..v])?; // an error, not a panic, for NaN
         if token_id == vocab.bos() {
             break;
         }
         name.push(token_id);
     }
-    vocab.decode(&name)
+    Ok(vocab.decode(&name))
 }
 // ANCHOR_END: sample
 
@@ -36,9 +36,10 @@ pub fn print_samples(
         .iter()
         .map(|(_, p)| {
             let mut rng = PyRandom::new(seed);
-            (0..cfg.num_samples).map(|_| sample(p, vocab, &mut rng)).collect()
+            (0..cfg.num_samples).map(|_| sample(p, vocab, &mut rng)).collect::<Result<Vec<_>, _>>()
         })
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(std::io::Error::other)?;
     let width =
         columns.iter().flatten().map(|n| n.chars().count()).chain(models.iter().map(|m| m.0.len())).max();
     let width = width.unwrap_or(0) + 2;
