@@ -186,12 +186,15 @@ fn probe_writable(dir: &Path) -> Result<(), RunDirError> {
     std::fs::remove_file(&probe).map_err(|e| RunDirError::Unwritable(dir.to_path_buf(), e))
 }
 
-/// Checks every file a run writes, each on its own: absent, or ours and a regular file.
+/// Checks every file a run writes, each on its own: absent, or ours and a regular file. The note says an
+/// earlier run's checkpoint is there (a log alone may be this run's own, or a run that saved nothing).
 fn check_owned(dir: &Path) -> Result<Option<Replacing>, RunDirError> {
     let mut note = None;
     for (name, is_ours) in OWNED {
         let this = guard_replace(&dir.join(name), is_ours).map_err(RunDirError::Overwrite)?;
-        note = note.or(this);
+        if name != LOG_FILE {
+            note = note.or(this);
+        }
     }
     Ok(note)
 }
