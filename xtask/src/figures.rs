@@ -282,6 +282,47 @@ mod tests {
         }
     }
 
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-figures-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn kept_is_said_only_of_files_that_are_there() {
+        let (root, out) = (scratch("root"), scratch("out"));
+        let line = compare_figure(&root, &out);
+        assert!(line.starts_with("did not write") && line.contains("no full comparison"), "{line}");
+        for ext in ["png", "svg"] {
+            std::fs::write(out.join(format!("compare-loss.{ext}")), "x").unwrap();
+        }
+        assert!(compare_figure(&root, &out).starts_with("kept"));
+    }
+
+    #[test]
+    fn copies_are_all_or_nothing_and_never_over_a_users_file() {
+        let (root, src, out) = (scratch("copy-root"), scratch("copy-src"), scratch("copy-out"));
+        for name in ["a.dot", "a.svg"] {
+            std::fs::write(src.join(name), format!("new {name}")).unwrap();
+        }
+        std::fs::write(out.join("a.dot"), "digraph micrograd_a { old }").unwrap(); // an earlier graph: ours
+        std::fs::write(out.join("a.svg"), "the user's drawing").unwrap();
+        let files: Vec<_> = ["a.dot", "a.svg"].iter().map(|n| (src.join(n), out.join(n))).collect();
+        let err = copy_all(&root, &files).unwrap_err();
+        assert!(format!("{err:#}").starts_with("refusing to overwrite"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "digraph micrograd_a { old }");
+        assert_eq!(std::fs::read_to_string(out.join("a.svg")).unwrap(), "the user's drawing");
+        // A missing source stops everything before the first copy too.
+        std::fs::remove_file(out.join("a.svg")).unwrap();
+        std::fs::remove_file(src.join("a.svg")).unwrap();
+        assert!(copy_all(&root, &files).is_err());
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "digraph micrograd_a { old }");
+        std::fs::write(src.join("a.svg"), "new a.svg").unwrap();
+        assert_eq!(copy_all(&root, &files).unwrap().len(), 2);
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "new a.dot");
+    }
+
     #[test]
     fn the_committed_figures_are_exactly_the_ones_drawn() {
         let dir = crate::workspace_root().join("lectures").join("src").join("figures");

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn non_finite_weights_name_the_tensor() {
         let good = NamedTensor::f32("wte", &[2], vec![1.0, -2.0]);
-        check_weights(&[good.clone()]).unwrap();
+        check_weights(std::slice::from_ref(&good)).unwrap();
         check_weights(&[]).unwrap();
         for bad in [
             NamedTensor::f32("lm_head", &[3], vec![0.0, f32::NAN, 1.0]),

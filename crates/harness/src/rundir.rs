@@ -37,8 +37,11 @@ pub const LOCK_FILE: &str = ".zero-to-gpt.lock";
 /// The name whose temporary file probes that the directory is writable.
 const PROBE: &str = "write-probe";
 
+/// How to recognise a file as ours.
+type IsOurs = fn(&Path) -> bool;
+
 /// The files a run writes, each with how to recognise it as ours.
-const OWNED: [(&str, fn(&Path) -> bool); 4] = [
+const OWNED: [(&str, IsOurs); 4] = [
     (CONFIG_FILE, is_our_config),
     (WEIGHTS_FILE, is_our_weights),
     (NEXT_WEIGHTS_FILE, is_our_weights),

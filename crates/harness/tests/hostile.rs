@@ -94,6 +94,11 @@ fn out_naming_a_file_is_refused_in_one_line() {
 #[test]
 #[cfg_attr(not(read_only_dirs_bind), ignore = "permission bits do not stop this user (root) writing")]
 fn an_unwritable_out_is_refused_before_any_work() {
+    if !cfg!(read_only_dirs_bind) {
+        // Only reached under `--ignored`: say so rather than fail where the check cannot be made.
+        eprintln!("skipping: permission bits do not stop this user (root) writing");
+        return;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
