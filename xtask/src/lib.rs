@@ -12,6 +12,7 @@
 //! - [`bench`](mod@bench): `bench`, the performance figures in one place.
 //! - [`figures`]: `figures`, every figure the lectures show, regenerated.
 //! - [`cargo`] and [`runner`]: building stage binaries and running them with a progress bar.
+//! - [`owned`]: which files xtask may replace (all its writes go through `harness`'s output guard).
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod compare;
 pub mod diff;
 pub mod figures;
 pub mod lectures;
+pub mod owned;
 pub mod runner;
 pub mod shown;
 

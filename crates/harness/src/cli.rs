@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, NamedTensor};
 use crate::pyrandom::{PyRandom, PyRandomState};
+use crate::rundir::RunDir;
 use crate::vocab::Vocab;
 
 /// What a stage is, for the shared command line: its flags, how it trains, saves, loads and samples.
@@ -200,19 +201,25 @@ fn default_dir<S: Stage>() -> PathBuf {
     Path::new("runs").join(S::NAME)
 }
 
-/// Trains, then saves the checkpoint; returns the trained model and where it was saved.
+/// Trains, then saves the checkpoint; returns the trained model and where it was saved. The run
+/// directory is checked (writable, nothing in it that is not ours) and locked before any work, so a
+/// refusal never comes after a long run, and a second run into the same directory is refused.
 pub fn train_and_save<S: Stage>(
     args: &TrainArgs<S::Config>,
     out: &mut dyn Write,
 ) -> Result<(Trained<S::Model>, PathBuf)> {
     let data = args.data.clone().unwrap_or_else(crate::default_data_path);
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
+    let run_dir = RunDir::create(&dir, S::NAME)?;
+    if let Some(note) = run_dir.replacing() {
+        eprintln!("note: {note}");
+    }
     let trained = S::train(&args.config, &data, &dir.join(crate::runlog::LOG_FILE), out)?;
     out.flush()?;
     let saved =
         Saved { config: args.config.clone(), vocab: trained.vocab.clone(), sample_rng: trained.rng.state() };
-    // (Replacing an earlier run was already said when the run log replaced its log.)
-    checkpoint::save(&dir, S::NAME, &saved, &S::named_parameters(&trained.model))
+    run_dir
+        .save_checkpoint(&saved, &S::named_parameters(&trained.model))
         .context("training finished but the checkpoint was not saved")?;
     eprintln!("checkpoint saved in {}", dir.display());
     Ok((trained, dir))

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::progress::Progress;
 use crate::runlog::{Record, RunLogWriter};
@@ -46,10 +46,8 @@ impl Run {
         log: Option<&Path>,
         progress: Progress,
     ) -> Result<Run> {
+        // (Replacing an earlier run is said by the run directory's check, before training.)
         let log = log.map(RunLogWriter::create).transpose()?;
-        if let Some(note) = log.as_ref().and_then(RunLogWriter::replacing) {
-            eprintln!("note: {note}");
-        }
         Ok(Run {
             stage: stage.to_owned(),
             steps,
@@ -63,12 +61,10 @@ impl Run {
     }
 
     /// Records step `step` (0-based), which learned from `tokens` predictions with mean loss `loss`.
-    /// Stops the run on a loss that is not a finite number. Returns whether to evaluate now: every
+    /// Stops the run on a loss that is not a finite number or explodes (see [`crate::guard`]). Returns whether to evaluate now: every
     /// `eval_interval` steps and after the last.
     pub fn step(&mut self, step: usize, loss: f64, tokens: usize) -> Result<bool> {
-        if !loss.is_finite() {
-            bail!("the loss became {loss} at step {}: lower --learning-rate", step + 1);
-        }
+        crate::guard::check_loss(step + 1, loss)?;
         self.tokens_seen += tokens as u64;
         self.since_eval = (self.since_eval.0 + loss, self.since_eval.1 + 1);
         self.progress.step(step, loss);
@@ -79,9 +75,7 @@ impl Run {
     /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
     /// mean minibatch loss since the previous evaluation. Prints it and appends it to the log.
     pub fn eval(&mut self, step: usize, val_loss: f64) -> Result<()> {
-        if !val_loss.is_finite() {
-            bail!("the validation loss became {val_loss} at step {}: lower --learning-rate", step + 1);
-        }
+        crate::guard::check_val(step + 1, val_loss)?;
         let (sum, n) = std::mem::take(&mut self.since_eval);
         let train_loss = (n > 0).then(|| sum / n as f64);
         let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));

@@ -2,7 +2,7 @@
 //! temperature-scaled distribution, feed it back, stop at BOS or at the end of the context.
 
 use autograd::{Tape, Value};
-use harness::pyrandom::PyRandom;
+use harness::pyrandom::{ChoicesError, PyRandom};
 use harness::vocab::Vocab;
 
 use crate::config::SampleConfig;
@@ -10,7 +10,12 @@ use crate::model::{Gpt, KvCache, softmax};
 
 // ANCHOR: sample
 /// One new name. `random.choices` over the probabilities, exactly as microGPT draws it.
-pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> String {
+pub fn sample(
+    model: &Gpt,
+    vocab: &Vocab,
+    temperature: f64,
+    rng: &mut PyRandom,
+) -> Result<String, ChoicesError> {
     let (_scope, _no_grad) = (Tape::scope(), Tape::no_grad());
     let mut cache = KvCache::new(model.config.n_layer);
     let mut token_id = vocab.bos();
@@ -19,13 +24,13 @@ pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) 
         let logits = model.forward(token_id, pos_id, &mut cache);
         let scaled: Vec<Value> = logits.iter().map(|&l| l / temperature).collect();
         let weights: Vec<f64> = softmax(&scaled).iter().map(|p| p.data()).collect();
-        token_id = rng.choices(&weights);
+        token_id = rng.try_choices(&weights)?; // an error, not a panic, for NaN weights
         if token_id == vocab.bos() {
             break;
         }
         sample.push(token_id);
     }
-    vocab.decode(&sample)
+    Ok(vocab.decode(&sample))
 }
 // ANCHOR_END: sample
 
@@ -39,7 +44,8 @@ pub fn print_samples(
 ) -> std::io::Result<()> {
     writeln!(out, "\n--- inference (new, hallucinated names) ---")?;
     for i in 0..cfg.num_samples {
-        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng))?;
+        let name = sample(model, vocab, cfg.temperature, rng).map_err(std::io::Error::other)?;
+        writeln!(out, "sample {:2}: {name}", i + 1)?;
     }
     Ok(())
 }

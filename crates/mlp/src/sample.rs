@@ -2,7 +2,7 @@
 //! window along, stop when BOS comes back.
 
 use autograd::TensorTape;
-use harness::pyrandom::PyRandom;
+use harness::pyrandom::{ChoicesError, PyRandom};
 use harness::vocab::Vocab;
 
 use crate::config::SampleConfig;
@@ -10,7 +10,7 @@ use crate::model::Mlp;
 
 // ANCHOR: sample
 /// One new name.
-pub fn sample(model: &mut Mlp, vocab: &Vocab, rng: &mut PyRandom) -> String {
+pub fn sample(model: &mut Mlp, vocab: &Vocab, rng: &mut PyRandom) -> Result<String, ChoicesError> {
     let _no_grad = TensorTape::no_grad();
     let mut context = vec![vocab.bos(); model.config.block_size];
     let mut name = Vec::new();
@@ -18,7 +18,7 @@ pub fn sample(model: &mut Mlp, vocab: &Vocab, rng: &mut PyRandom) -> String {
         let _scope = TensorTape::scope();
         let probs = model.forward(&context, false, None).softmax(); // (1, vocab_size)
         let weights: Vec<f64> = probs.data().iter().map(|&p| p as f64).collect();
-        let ix = rng.choices(&weights);
+        let ix = rng.try_choices(&weights)?; // an error, not a panic, for NaN weights
         if ix == vocab.bos() {
             break;
         }
@@ -26,7 +26,7 @@ pub fn sample(model: &mut Mlp, vocab: &Vocab, rng: &mut PyRandom) -> String {
         context.rotate_left(1);
         *context.last_mut().expect("block_size ≥ 1") = ix;
     }
-    vocab.decode(&name)
+    Ok(vocab.decode(&name))
 }
 // ANCHOR_END: sample
 
@@ -40,7 +40,8 @@ pub fn print_samples(
 ) -> std::io::Result<()> {
     writeln!(out, "\n--- samples ---")?;
     for i in 0..cfg.num_samples {
-        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, rng))?;
+        let name = sample(model, vocab, rng).map_err(std::io::Error::other)?;
+        writeln!(out, "sample {:2}: {name}", i + 1)?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use anyhow::{Result, ensure};
 use autograd::TensorTape;
+use harness::pyrandom::ChoicesError;
 use harness::{PyRandom, Vocab};
 
 use crate::config::SampleConfig;
@@ -13,7 +14,12 @@ use crate::model::Gpt;
 // ANCHOR: next_token
 /// Draws the token that follows `context`: softmax(logits / temperature) over the `top_k` most likely
 /// tokens (all of them when `top_k` is 0).
-pub fn next_token(model: &Gpt, context: &[usize], cfg: &SampleConfig, rng: &mut PyRandom) -> usize {
+pub fn next_token(
+    model: &Gpt,
+    context: &[usize],
+    cfg: &SampleConfig,
+    rng: &mut PyRandom,
+) -> Result<usize, ChoicesError> {
     let (_scope, _no_grad) = (TensorTape::scope(), TensorTape::no_grad());
     let v = model.config.vocab_size;
     let logits = model.forward(context, 1, context.len(), &mut None); // (1, T, V)
@@ -27,7 +33,7 @@ pub fn next_token(model: &Gpt, context: &[usize], cfg: &SampleConfig, rng: &mut 
     }
     let max = scaled.iter().fold(f64::NEG_INFINITY, |m, &l| m.max(l));
     let weights: Vec<f64> = scaled.iter().map(|&l| (l - max).exp()).collect();
-    rng.choices(&weights)
+    rng.try_choices(&weights) // an error, not a panic, for NaN weights
 }
 // ANCHOR_END: next_token
 
@@ -53,7 +59,7 @@ pub fn sample(
             let mut context = vec![vocab.bos()];
             context.extend(&prompt);
             while context.len() <= t {
-                let next = next_token(model, &context, cfg, rng);
+                let next = next_token(model, &context, cfg, rng)?;
                 if next == vocab.bos() {
                     break;
                 }
@@ -69,7 +75,7 @@ pub fn sample(
             }
             for _ in 0..cfg.max_new_tokens {
                 let window = &context[context.len().saturating_sub(t)..];
-                let next = next_token(model, window, cfg, rng);
+                let next = next_token(model, window, cfg, rng)?;
                 context.push(next);
             }
             Ok(vocab.decode(&context))
