@@ -5,7 +5,8 @@
 //! can run them on a temporary directory; `main.rs` only parses arguments and prints. To add a command,
 //! add its module, a variant of `Command` in `main.rs`, and a test.
 //!
-//! - [`lectures`]: `lectures --check`, every mdBook include resolves.
+//! - [`lectures`]: `lectures --check` and `--sync`: every listing matches the crates, every include resolves.
+//! - [`listings`]: the code blocks chapters copy from the crates.
 //! - [`diff`]: `diff A B`, what stage B adds over stage A.
 //! - [`shown`]: which lines of the crates the chapters show.
 //! - [`compare`]: `compare`, every stage on the same data, one figure and one table.
@@ -24,6 +25,7 @@ pub mod compare;
 pub mod diff;
 pub mod figures;
 pub mod lectures;
+pub mod listings;
 pub mod owned;
 pub mod runner;
 pub mod shown;

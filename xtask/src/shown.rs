@@ -29,6 +29,10 @@ impl Shown {
                 let file = normalize(&dir.join(&include.path));
                 shown.included.entry(file).or_default().push(include.selector);
             }
+            for source in text.lines().filter_map(crate::listings::marker) {
+                let (path, selector) = crate::lectures::parse_target(source);
+                shown.included.entry(normalize(Path::new(path))).or_default().push(selector);
+            }
         }
         Ok(shown)
     }
@@ -83,7 +87,7 @@ impl Shown {
 }
 
 /// `a/b/../c` as `a/c`: chapters name files relative to themselves (`../../crates/...`).
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
