@@ -57,6 +57,9 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         if run.step(step, loss, xs.len())? {
             run.eval(step, evaluate(&model, &data.val))?;
         }
+        if run.stopping() {
+            break; // Ctrl-C: keep what was learned so far
+        }
     }
     run.finish();
     let (train, val) = (evaluate(&model, &data.train), evaluate(&model, &data.val));

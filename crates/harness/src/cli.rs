@@ -150,6 +150,7 @@ pub fn defaults<A: Args>() -> A {
 pub fn main<S: Stage>() -> ExitCode {
     let command = conventions(Cli::<S>::command().name(S::NAME).about(S::ABOUT));
     let cli = Cli::<S>::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    crate::run::stop_on_ctrl_c();
     match run::<S>(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -7,16 +7,31 @@
 //!     if run.step(step, loss, tokens)? {
 //!         run.eval(step, evaluate(&model, &val))?;
 //!     }
+//!     if run.stopping() {
+//!         break; // Ctrl-C: keep what was learned so far
+//!     }
 //! }
 //! ```
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
 use crate::progress::Progress;
 use crate::runlog::{Record, RunLogWriter};
+
+/// Set by Ctrl-C (or SIGTERM): the run stops after the step under way, evaluates, and is saved.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C stop training cleanly instead of killing the process: the step under way finishes, the
+/// run is evaluated and logged, the stage returns its model, and the checkpoint is saved. A second
+/// Ctrl-C while that happens is ignored; `kill -9` is not, and leaves the previous checkpoint.
+pub fn stop_on_ctrl_c() {
+    // Only fails if a handler is already set (a test calling this twice): then one is there.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
 
 /// A training run in progress.
 pub struct Run {
@@ -27,6 +42,8 @@ pub struct Run {
     progress: Progress,
     start: Instant,
     tokens_seen: u64,
+    /// Set once training was interrupted: the loop should end after this step's evaluation.
+    stopping: bool,
     /// Sum and count of the minibatch losses since the last evaluation: the logged train loss.
     since_eval: (f64, usize),
 }
@@ -56,6 +73,7 @@ impl Run {
             progress,
             start: Instant::now(),
             tokens_seen: 0,
+            stopping: false,
             since_eval: (0.0, 0),
         })
     }
@@ -69,7 +87,13 @@ impl Run {
         self.since_eval = (self.since_eval.0 + loss, self.since_eval.1 + 1);
         self.progress.step(step, loss);
         let done = step + 1;
-        Ok(done == self.steps || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
+        if INTERRUPTED.load(Ordering::SeqCst) && !self.stopping {
+            self.stopping = true;
+            self.progress.println(format!("interrupted: stopping after step {step}, evaluating and saving"));
+        }
+        Ok(self.stopping
+            || done == self.steps
+            || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
     }
 
     /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
@@ -102,6 +126,12 @@ impl Run {
             val_loss,
         };
         log.append(&record).context("writing the run log")
+    }
+
+    /// Whether training was interrupted (Ctrl-C): the loop ends after this step's evaluation, and
+    /// the model trained so far is returned and saved.
+    pub fn stopping(&self) -> bool {
+        self.stopping
     }
 
     /// Training tokens seen so far.
