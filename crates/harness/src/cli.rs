@@ -159,9 +159,14 @@ pub fn main<S: Stage>() -> ExitCode {
 }
 
 /// In every subcommand: a negative number is a value (`--learning-rate -0.01`, which the stage's check
-/// then refuses with a reason), not a flag; and a flag given twice takes its last value.
+/// then refuses with a reason), not a flag; and a flag given twice takes its last value. (Only an
+/// argument that takes a value can take a negative one: clap refuses the setting on a switch.)
 fn conventions(command: clap::Command) -> clap::Command {
-    command.args_override_self(true).mut_args(|a| a.allow_negative_numbers(true)).mut_subcommands(conventions)
+    let negative = |a: clap::Arg| {
+        let takes_value = a.get_action().takes_values();
+        a.allow_negative_numbers(takes_value)
+    };
+    command.args_override_self(true).mut_args(negative).mut_subcommands(conventions)
 }
 
 fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
