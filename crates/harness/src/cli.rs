@@ -229,3 +229,28 @@ pub fn load<S: Stage>(dir: &Path) -> Result<(S::Model, Saved<S::Config>)> {
     let model = S::from_checkpoint(&ckpt)?;
     Ok((model, ckpt.config))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        /// A switch.
+        #[arg(long)]
+        batchnorm: bool,
+        /// A value.
+        #[arg(long, default_value_t = 0.1)]
+        learning_rate: f64,
+    }
+
+    #[test]
+    fn the_conventions_hold_for_switches_and_values() {
+        let command = conventions(Flags::command());
+        command.clone().debug_assert(); // clap's own checks: a switch may not allow negative numbers
+        let matches = command.try_get_matches_from(["x", "--batchnorm", "--learning-rate", "-0.5"]).unwrap();
+        let flags = Flags::from_arg_matches(&matches).unwrap();
+        assert!(flags.batchnorm);
+        assert_eq!(flags.learning_rate, -0.5);
+    }
+}
