@@ -78,7 +78,8 @@ const JOBS: &[Job] = &[
     Job {
         krate: "mlp",
         what: "the default run's loss curve and activations (mlp.md)",
-        commands: |dir| mlp_run(dir, &[], "mlp"),
+        // Evaluating every 1,000 steps gives the loss curve its 200 points (the default is every 20,000).
+        commands: |dir| mlp_run(dir, &["--eval-interval", "1000"], "mlp"),
         // Its embedding is C[:, 0..2] of ten dimensions; the chapter shows the 2-D run's instead.
         stems: &["mlp-loss", "mlp-activations", "mlp-activations-init"],
         exts: PNG_SVG,

@@ -161,9 +161,14 @@ pub fn main<S: Stage>() -> ExitCode {
 }
 
 /// In every subcommand: a negative number is a value (`--learning-rate -0.01`, which the stage's check
-/// then refuses with a reason), not a flag; and a flag given twice takes its last value.
+/// then refuses with a reason), not a flag; and a flag given twice takes its last value. (Only an
+/// argument that takes a value can take a negative one: clap refuses the setting on a switch.)
 fn conventions(command: clap::Command) -> clap::Command {
-    command.args_override_self(true).mut_args(|a| a.allow_negative_numbers(true)).mut_subcommands(conventions)
+    let negative = |a: clap::Arg| {
+        let takes_value = a.get_action().takes_values();
+        a.allow_negative_numbers(takes_value)
+    };
+    command.args_override_self(true).mut_args(negative).mut_subcommands(conventions)
 }
 
 fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
@@ -257,5 +262,30 @@ impl FigureArgs {
             let stage = stage.as_deref().and_then(Path::file_stem).map(|s| s.to_string_lossy().into_owned());
             Path::new("runs").join(stage.unwrap_or_default()).join(name)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        /// A switch.
+        #[arg(long)]
+        batchnorm: bool,
+        /// A value.
+        #[arg(long, default_value_t = 0.1)]
+        learning_rate: f64,
+    }
+
+    #[test]
+    fn the_conventions_hold_for_switches_and_values() {
+        let command = conventions(Flags::command());
+        command.clone().debug_assert(); // clap's own checks: a switch may not allow negative numbers
+        let matches = command.try_get_matches_from(["x", "--batchnorm", "--learning-rate", "-0.5"]).unwrap();
+        let flags = Flags::from_arg_matches(&matches).unwrap();
+        assert!(flags.batchnorm);
+        assert_eq!(flags.learning_rate, -0.5);
     }
 }
