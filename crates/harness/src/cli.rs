@@ -38,6 +38,9 @@ pub trait Stage: 'static {
     /// The stage's own subcommands ([`NoExtras`] for none).
     type Extra: Subcommand;
 
+    /// Refuses flags that cannot train, with one line naming the flag: checked before the run directory
+    /// is touched.
+    fn validate(config: &Self::Config) -> Result<()>;
     /// Trains a model on `data`, writing the run log to `log` and the report to `out`.
     fn train(
         config: &Self::Config,
@@ -216,6 +219,7 @@ pub fn train_and_save<S: Stage>(
 ) -> Result<(Trained<S::Model>, PathBuf)> {
     let data = args.data.clone().unwrap_or_else(crate::default_data_path);
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
+    S::validate(&args.config)?;
     let run_dir = RunDir::create(&dir, S::NAME)?;
     if let Some(note) = run_dir.replacing() {
         eprintln!("note: {note}");

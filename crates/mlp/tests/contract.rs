@@ -117,7 +117,7 @@ fn a_diverging_run_stops_with_one_line() {
         "--out",
         dir.join("run").to_str().unwrap(),
     ]);
-    assert_one_line_error(&output, "the loss became");
+    assert_one_line_error(&output, "diverged");
 }
 
 #[test]
