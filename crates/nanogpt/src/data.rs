@@ -12,6 +12,7 @@ use harness::{PyRandom, Split, Vocab};
 
 use crate::model::IGNORE;
 
+// ANCHOR: examples
 /// The examples of one split.
 pub enum Examples {
     /// One row of T inputs and T targets per name, stored back to back.
@@ -27,6 +28,7 @@ pub struct Batch {
     pub y: Vec<usize>,
     pub b: usize,
 }
+// ANCHOR_END: examples
 
 impl Batch {
     /// How many targets are predictions to learn (not padding).

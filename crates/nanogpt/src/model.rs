@@ -16,6 +16,7 @@ use crate::data::Source;
 /// The target of a position with nothing to predict (padding after a name's end): the loss skips it.
 pub const IGNORE: usize = usize::MAX;
 
+// ANCHOR: mode
 /// PyTorch's `model.train()` and `model.eval()`: in training, dropout draws its masks from the step's
 /// random stream; in evaluation (estimates, sampling) it does nothing and the model is deterministic.
 pub enum Mode<'a> {
@@ -33,6 +34,7 @@ impl Mode<'_> {
         }
     }
 }
+// ANCHOR_END: mode
 
 // ANCHOR: norm
 /// Normalises each position's vector of `n_embd` numbers, so that no layer sees inputs whose scale
@@ -74,6 +76,7 @@ impl Linear {
 }
 // ANCHOR_END: linear
 
+// ANCHOR: attention
 /// Causal multi-head self-attention: every position gathers information from the positions before it,
 /// weighting each by how well its query matches their keys.
 pub struct CausalSelfAttention {
@@ -86,7 +89,6 @@ pub struct CausalSelfAttention {
 }
 
 impl CausalSelfAttention {
-    // ANCHOR: attention
     /// (B, T, C) → (B, T, C). Position t sees positions 0..=t only, so one pass over a sequence trains
     /// all T next-token predictions at once without any of them seeing its answer.
     pub fn forward(&self, x: Tensor, mode: &mut Mode) -> Tensor {
@@ -111,9 +113,10 @@ impl CausalSelfAttention {
         };
         mode.dropout(self.c_proj.forward(y), self.dropout)
     }
-    // ANCHOR_END: attention
 }
+// ANCHOR_END: attention
 
+// ANCHOR: mlp
 /// The MLP of a block: after attention has gathered information from other positions, each position
 /// thinks about it on its own — widen 4×, a nonlinearity, narrow back.
 pub struct Mlp {
@@ -127,7 +130,6 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    // ANCHOR: mlp
     /// (B, T, C) → (B, T, C).
     pub fn forward(&self, x: Tensor, mode: &mut Mode) -> Tensor {
         let h = self.c_fc.forward(x); // (B, T, 4C)
@@ -137,8 +139,8 @@ impl Mlp {
         };
         mode.dropout(self.c_proj.forward(h), self.dropout) // (B, T, C)
     }
-    // ANCHOR_END: mlp
 }
+// ANCHOR_END: mlp
 
 // ANCHOR: block
 /// One transformer block. Pre-norm: each branch reads a normalised copy of the residual stream and
@@ -159,6 +161,7 @@ impl Block {
 }
 // ANCHOR_END: block
 
+// ANCHOR: gpt
 /// The whole model.
 pub struct Gpt {
     pub config: ModelConfig,
@@ -174,6 +177,7 @@ pub struct Gpt {
     /// (V, C), or `None` when tied: the logits are then `x · wteᵀ`.
     pub lm_head: Option<Linear>,
 }
+// ANCHOR_END: gpt
 
 impl Gpt {
     // ANCHOR: init

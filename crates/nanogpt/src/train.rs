@@ -16,6 +16,7 @@ use crate::data::{Batch, Dataset, Examples, Source};
 use crate::model::{Gpt, Mode};
 use crate::resume::Best;
 
+// ANCHOR: train
 /// Trains a fresh model (or, with `--resume`, the best one of an earlier run in the same directory) on
 /// `data`, estimating the val loss every `eval_interval` steps and logging to `log`. Returns the best
 /// model by val loss.
@@ -59,7 +60,6 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     };
     let (t, mut batch) = (c.block_size, Batch::default());
     let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log))?;
-    // ANCHOR: train
     for step in best.step()..cfg.steps {
         // The step's batch and dropout masks depend on the seed and the step alone, so a resumed run
         // draws exactly the batches the uninterrupted run would have.
@@ -73,7 +73,6 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
             best.keep_if_better(step + 1, val_loss, &model, &opt, run.tokens_seen())?;
         }
     }
-    // ANCHOR_END: train
     run.finish();
     best.finish(&model, log)?;
     let what = if data.source == Source::Names { "every val name" } else { "the whole val text" };
@@ -81,6 +80,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     writeln!(out, "best val loss {:.4} at step {}; over {what}: {val:.4}", best.val_loss(), best.step())?;
     Ok(Trained { rng: PyRandom::new(cfg.seed), vocab: data.vocab, model })
 }
+// ANCHOR_END: train
 
 // ANCHOR: step
 /// One optimisation step: forward to the loss, backward, clip the gradient's norm, AdamW. Returns the
@@ -102,6 +102,7 @@ pub fn train_step(model: &Gpt, opt: &mut Adam, batch: &Batch, grad_clip: f32, rn
 }
 // ANCHOR_END: step
 
+// ANCHOR: adamw
 /// AdamW over `model` as nanoGPT configures it: decoupled weight decay for the matrices and embeddings
 /// (2-D), none for biases and norm gains (1-D), which only shift or scale and do not overfit.
 pub fn adamw(model: &Gpt, cfg: &TrainConfig) -> Adam {
@@ -109,6 +110,7 @@ pub fn adamw(model: &Gpt, cfg: &TrainConfig) -> Adam {
         model.parameters().into_iter().partition(|p| p.shape().len() >= 2);
     Adam::adamw(&decay, &no_decay, cfg.learning_rate, cfg.weight_decay).betas(cfg.beta1, cfg.beta2)
 }
+// ANCHOR_END: adamw
 
 /// Evaluation batches come from their own stream, the same at every evaluation, so that two estimates
 /// differ only because the model changed.

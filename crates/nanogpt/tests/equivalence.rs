@@ -231,11 +231,17 @@ fn microgpt_fixture() {
     drop(step);
 
     // The comparison can tell: any one of microGPT's choices switched back to GPT-2's misses by far.
-    let layer_norm = || Norm::LayerNorm { weight: autograd::init::constant(&[c.n_embd], 1.0), bias: None };
-    let switched: [(&str, &dyn Fn(&mut Gpt)); 3] = [
-        ("no embedding norm", &|m| m.ln_e = None),
-        ("GELU", &|m| m.h.iter_mut().for_each(|b| b.mlp.variant = Variant::Gpt2)),
-        ("LayerNorm", &|m| m.h.iter_mut().for_each(|b| (b.ln_1, b.ln_2) = (layer_norm(), layer_norm()))),
+    fn layer_norm(c: usize) -> Norm {
+        Norm::LayerNorm { weight: autograd::init::constant(&[c], 1.0), bias: None }
+    }
+    type Switch = fn(&mut Gpt);
+    let switched: [(&str, Switch); 3] = [
+        ("no embedding norm", |m| m.ln_e = None),
+        ("GELU", |m| m.h.iter_mut().for_each(|b| b.mlp.variant = Variant::Gpt2)),
+        ("LayerNorm", |m| {
+            let c = m.config.n_embd;
+            m.h.iter_mut().for_each(|b| (b.ln_1, b.ln_2) = (layer_norm(c), layer_norm(c)))
+        }),
     ];
     for (what, switch) in switched {
         let mut model = Gpt::new(c.clone(), &mut PyRandom::new(0), 0.02);
