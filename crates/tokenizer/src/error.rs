@@ -12,6 +12,8 @@ pub enum Error {
     VocabTooLarge(usize),
     /// Nothing to train on.
     EmptyText,
+    /// A text of 4 GiB or more: positions are u32.
+    TooLarge(usize),
     /// The text ran out of pairs to merge before the vocabulary was full.
     NotEnoughText { vocab_size: usize, reached: usize },
     /// The split pattern does not compile, or gave up on a text.
@@ -40,6 +42,7 @@ impl fmt::Display for Error {
                 write!(f, "vocabulary size {n} is absurd: at most {} is supported", crate::MAX_VOCAB_SIZE)
             }
             Error::EmptyText => write!(f, "the training text is empty"),
+            Error::TooLarge(n) => write!(f, "a text of {n} bytes is too large: the limit is 4 GiB"),
             Error::NotEnoughText { vocab_size, reached } => write!(
                 f,
                 "the text has too few pairs for a vocabulary of {vocab_size}: merging stops at {reached} tokens"

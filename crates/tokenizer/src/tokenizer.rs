@@ -146,6 +146,7 @@ impl Tokenizer {
 
     /// Encodes `text` with no special tokens: any text that spells one is ordinary text.
     pub fn encode_ordinary(&self, text: &str) -> Result<Vec<TokenId>, Error> {
+        check_size(text.len())?;
         let mut ids = Vec::with_capacity(text.len() / 2);
         // A piece that occurs again (" the") is encoded once.
         let mut seen: FxHashMap<&str, (usize, usize)> = FxHashMap::default();
@@ -169,6 +170,7 @@ impl Tokenizer {
 
     /// Encodes raw bytes. The basic kind takes any bytes; the regex kind needs UTF-8 to split on.
     pub fn encode_bytes(&self, bytes: &[u8]) -> Result<Vec<TokenId>, Error> {
+        check_size(bytes.len())?;
         match self.kind() {
             Kind::Basic => {
                 let mut ids = Vec::with_capacity(bytes.len() / 2);
@@ -229,6 +231,11 @@ impl Tokenizer {
     }
 }
 
+/// The trainer and encoder index positions with u32.
+fn check_size(bytes: usize) -> Result<(), Error> {
+    if bytes >= u32::MAX as usize { Err(Error::TooLarge(bytes)) } else { Ok(()) }
+}
+
 /// Checks the vocabulary size and text, then learns the merges with `trainer`.
 fn learn(chunks: &[&[u8]], vocab_size: usize, trainer: Trainer) -> Result<Vec<Pair>, Error> {
     if vocab_size < BYTES as usize {
@@ -240,6 +247,7 @@ fn learn(chunks: &[&[u8]], vocab_size: usize, trainer: Trainer) -> Result<Vec<Pa
     if chunks.iter().all(|c| c.is_empty()) {
         return Err(Error::EmptyText);
     }
+    check_size(chunks.iter().map(|c| c.len()).sum())?;
     let num_merges = vocab_size - BYTES as usize;
     let merges = match trainer {
         Trainer::Plain => plain::train(chunks, num_merges),
