@@ -138,7 +138,6 @@ impl Pairs {
 /// A heap entry: most frequent first, then earliest.
 type Entry = (u64, Reverse<u32>, Pair);
 
-// ANCHOR: fast_train
 /// Learns up to `num_merges` merges from `pieces` (from [`dedup`], or one piece holding the whole text).
 /// The result equals [`crate::plain::train`] on the chunks the pieces came from.
 pub fn train(pieces: &[Piece], num_merges: usize) -> Vec<Pair> {
@@ -209,7 +208,6 @@ pub fn train(pieces: &[Piece], num_merges: usize) -> Vec<Pair> {
     }
     merges
 }
-// ANCHOR_END: fast_train
 
 /// Pops heap entries until one is up to date, which is then the most frequent pair, earliest among
 /// equals; stale entries go back with their current count and first position.
