@@ -65,10 +65,6 @@ pub(crate) enum Op {
         axis: u8,
         start: u32,
     },
-    /// The inputs are in `ids`.
-    Cat {
-        axis: u8,
-    },
     CausalMask {
         x: u32,
     },
@@ -364,7 +360,6 @@ fn backward_op(op: Op, node: u32, g: &[f32], s: &Saved, grads: &mut Grads) {
         Op::Embedding { table } => index::embedding_backward(s, grads, table, node, g),
         Op::Pick { x } => index::pick_backward(s, grads, x, node, g),
         Op::Narrow { x, axis, start } => index::narrow_backward(s, grads, x, axis, start, node, g),
-        Op::Cat { axis } => index::cat_backward(s, grads, axis, node, g),
         Op::SelfAttention { qkv, n_head } if Kernels::fast() => {
             fast::attention::backward(s, grads, qkv, n_head as usize, node, g)
         }
