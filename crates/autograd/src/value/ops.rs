@@ -99,8 +99,10 @@ impl Value {
             return fast::dot(ws, xs); // the same node, recorded more compactly: value/fast.rs
         }
         tape::with(|t| {
-            let acc =
-                ws.iter().zip(xs).fold(0.0, |acc, (w, x)| acc + t.data[w.0 as usize] * t.data[x.0 as usize]);
+            let mut acc = 0.0;
+            for (w, x) in ws.iter().zip(xs) {
+                acc += t.data[w.0 as usize] * t.data[x.0 as usize];
+            }
             Value(t.push_pairs(acc, ws.iter().zip(xs).map(|(w, x)| [w.0, x.0])))
         })
     }
