@@ -32,8 +32,9 @@ impl Binary {
     }
 }
 
-/// For each output element, in order, where it reads `a` and where it reads `b`: the output's index
-/// (i₀, i₁, …), with the dims an input was stretched along (size 1, or missing) read at 0.
+// ANCHOR: binary
+/// For each output element, in order, where it reads `a` and where it reads `b`: its index (i₀, i₁, …)
+/// in the output, times each input's strides, which are 0 along the dims that input was stretched.
 fn sources(a: &Shape, b: &Shape, out: &Shape) -> impl Iterator<Item = (usize, usize)> {
     let (sa, sb) = (broadcast_strides(a, out), broadcast_strides(b, out));
     let strides = out.strides();
@@ -49,7 +50,6 @@ fn sources(a: &Shape, b: &Shape, out: &Shape) -> impl Iterator<Item = (usize, us
     })
 }
 
-// ANCHOR: binary
 /// Forward: every output element from the elements of `a` and `b` it lines up with.
 fn forward(op: Binary, sa: &Shape, sb: &Shape, so: &Shape, a: &[f32], b: &[f32], out: &mut [f32]) {
     for (o, (ia, ib)) in out.iter_mut().zip(sources(sa, sb, so)) {
