@@ -1,12 +1,30 @@
-//! Probes whether a read-only directory stops this user from writing into it (it does not for root, as
-//! in many containers), so the test that needs it shows as ignored with the reason instead of passing
-//! without checking anything.
+//! Probes what some tests need, so that a test that cannot run here shows as ignored with the reason
+//! instead of passing without checking anything:
+//! - whether a read-only directory stops this user from writing into it (it does not for root, as in
+//!   many containers);
+//! - whether makemore's `names.txt` is beside the workspace (`../shared/data/names.txt`, or wherever
+//!   `MAKEMORE_NAMES` points).
+
+use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(read_only_dirs_bind)");
+    println!("cargo::rustc-check-cfg=cfg(makemore_names)");
     println!("cargo::rerun-if-changed=build.rs");
     if read_only_dirs_bind() {
         println!("cargo::rustc-cfg=read_only_dirs_bind");
+    }
+    println!("cargo::rerun-if-env-changed=MAKEMORE_NAMES");
+    let names = match std::env::var_os("MAKEMORE_NAMES") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+            manifest.join("../../../shared/data/names.txt")
+        }
+    };
+    println!("cargo::rerun-if-changed={}", names.display());
+    if names.is_file() {
+        println!("cargo::rustc-cfg=makemore_names");
     }
 }
 

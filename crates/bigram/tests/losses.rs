@@ -22,6 +22,10 @@ fn whole_file_loss(data: &Dataset, smoothing: f64) -> (f64, usize) {
 }
 
 #[test]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn makemore_names_counts_match_the_lecture() {
     let Some(path) = harness::testdata::makemore_names() else { return };
     let (docs, data) = dataset(&path);

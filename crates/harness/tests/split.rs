@@ -42,6 +42,10 @@ fn repo_names_split() {
 }
 
 #[test]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn makemore_names_split() {
     let Some(path) = testdata::makemore_names() else { return };
     let docs = load_docs(&path).unwrap();

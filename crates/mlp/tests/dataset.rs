@@ -35,6 +35,10 @@ fn the_sliding_window_of_emma() {
 }
 
 #[test]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn makemore_names_examples_match_the_lecture() {
     let Some(path) = harness::testdata::makemore_names() else { return };
     let docs = docs(&path);
