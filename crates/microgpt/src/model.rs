@@ -1,8 +1,5 @@
-//! microGPT's parameters and its `gpt` function: a dict of weight matrices by name, and a function that
-//! maps one token and its position to logits over the next token, keeping the keys and values of the
-//! positions before in a cache.
-//!
-//! GPT-2, with microGPT's simplifications: RMSNorm instead of LayerNorm, no biases, ReLU instead of GeLU.
+//! microGPT's parameters (a dict of weight matrices by name) and its `gpt` function (one token and its
+//! position in, logits over the next token out). GPT-2 with RMSNorm, no biases and ReLU.
 
 use std::collections::BTreeMap;
 
@@ -21,9 +18,8 @@ pub type Matrix = Vec<Vec<Value>>;
 pub type Cache = Vec<Vec<Vec<Value>>>;
 
 // ANCHOR: parameters
-/// All the knowledge of the model: its shape and microGPT's `state_dict`, the weight matrices by name.
-/// (Sorted by name rather than kept in insertion order like a Python dict, which changes nothing: the
-/// weights are drawn in the order below, and Adam updates each parameter on its own.)
+/// All the knowledge of the model: microGPT's `state_dict`, the weight matrices by name (sorted by name,
+/// not in insertion order: no matter, the weights are drawn in the order below, Adam treats each alone).
 pub struct Gpt {
     pub config: ModelConfig,
     pub state_dict: BTreeMap<String, Matrix>,
@@ -126,7 +122,6 @@ impl Gpt {
             x = linear(&x, &state_dict[&format!("layer{li}.mlp_fc2")]);
             x = x.iter().zip(&x_residual).map(|(&a, &b)| a + b).collect();
         }
-
         linear(&x, &state_dict["lm_head"])
     }
 }

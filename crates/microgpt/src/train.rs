@@ -14,8 +14,7 @@ use crate::data::Dataset;
 use crate::eval_fast;
 use crate::model::{Gpt, softmax};
 
-/// Trains a fresh model on `data` as microGPT does, printing its lines to `out` and logging to `log`.
-/// The random stream that shuffled the documents and drew the weights is the one sampling continues.
+/// Trains a fresh model on `data` as microGPT does; sampling continues the run's one random stream.
 pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Gpt>> {
     config.validate()?;
     let cfg = &config.train;
@@ -31,9 +30,8 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     let progress = Progress::plain(cfg.steps, std::io::sink());
     let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log), progress)?;
     // ANCHOR: training
-    // Adam's buffers: the running means of each parameter's gradient and squared gradient.
     let (beta1, beta2, eps_adam) = (cfg.beta1, cfg.beta2, 1e-8);
-    let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]);
+    let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]); // Adam's moment buffers
     for step in 0..cfg.steps {
         let _step = Tape::scope(); // the step's graph is freed at its end; the parameters, older, stay
         // Take a single document; it already carries BOS on both sides.
