@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use autograd::Value;
-use harness::PyRandom;
-use harness::checkpoint::{Checkpoint, NamedTensor};
-use harness::cli::Saved;
+use harness::{Checkpoint, NamedTensor, PyRandom, cli::Saved};
 
 use crate::config::{Config, ModelConfig};
 
@@ -87,14 +85,15 @@ impl Gpt {
         let pos_emb = &state_dict["wpe"][pos_id]; // position embedding
         let mut x: Vec<Value> = tok_emb.iter().zip(pos_emb).map(|(&t, &p)| t + p).collect();
         x = rmsnorm(&x); // not redundant: the residual stream below starts from this normalised vector
-
         for li in 0..self.config.n_layer {
+            let layer = format!("layer{li}.");
+            let w = |name: &str| &state_dict[&(layer.clone() + name)]; // state_dict[f'layer{li}.{name}']
             // 1) Multi-head attention block
             let x_residual = x.clone();
             x = rmsnorm(&x);
-            let q = linear(&x, &state_dict[&format!("layer{li}.attn_wq")]);
-            let k = linear(&x, &state_dict[&format!("layer{li}.attn_wk")]);
-            let v = linear(&x, &state_dict[&format!("layer{li}.attn_wv")]);
+            let q = linear(&x, w("attn_wq"));
+            let k = linear(&x, w("attn_wk"));
+            let v = linear(&x, w("attn_wv"));
             keys[li].push(k);
             values[li].push(v);
             let (mut x_attn, mut v_j) = (Vec::with_capacity(self.config.n_embd), vec![]);
@@ -112,14 +111,14 @@ impl Gpt {
                     x_attn.push(Value::dot(&attn_weights, &v_j));
                 }
             }
-            x = linear(&x_attn, &state_dict[&format!("layer{li}.attn_wo")]);
+            x = linear(&x_attn, w("attn_wo"));
             x = x.iter().zip(&x_residual).map(|(&a, &b)| a + b).collect();
             // 2) MLP block
             let x_residual = x.clone();
             x = rmsnorm(&x);
-            x = linear(&x, &state_dict[&format!("layer{li}.mlp_fc1")]);
+            x = linear(&x, w("mlp_fc1"));
             x = x.iter().map(|xi| xi.relu()).collect();
-            x = linear(&x, &state_dict[&format!("layer{li}.mlp_fc2")]);
+            x = linear(&x, w("mlp_fc2"));
             x = x.iter().zip(&x_residual).map(|(&a, &b)| a + b).collect();
         }
         linear(&x, &state_dict["lm_head"])
