@@ -4,6 +4,7 @@
 use anyhow::{Result, ensure};
 use harness::{PyRandom, Vocab, split};
 
+// ANCHOR: dataset
 /// The documents, tokenised.
 pub struct Dataset {
     /// Characters ↔ ids: every character of the file, plus BOS.
@@ -40,3 +41,4 @@ impl Dataset {
         Ok(Dataset { vocab, train, val })
     }
 }
+// ANCHOR_END: dataset

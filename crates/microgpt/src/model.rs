@@ -9,13 +9,10 @@ use harness::{Checkpoint, NamedTensor, PyRandom, cli::Saved};
 
 use crate::config::{Config, ModelConfig};
 
+// ANCHOR: parameters
 /// A weight matrix, one row per output: `linear` takes the dot product of each row with the input.
 pub type Matrix = Vec<Vec<Value>>;
 
-/// Per layer, the key (or value) vector of every position so far: microGPT's `keys` (or `values`).
-pub type Cache = Vec<Vec<Vec<Value>>>;
-
-// ANCHOR: parameters
 /// All the knowledge of the model: microGPT's `state_dict`, the weight matrices by name (sorted by name,
 /// not in insertion order: no matter, the weights are drawn in the order below, Adam treats each alone).
 pub struct Gpt {
@@ -54,6 +51,9 @@ impl Gpt {
 // ANCHOR_END: parameters
 
 // ANCHOR: model
+/// Per layer, the key (or value) vector of every position so far: microGPT's `keys` (or `values`).
+pub type Cache = Vec<Vec<Vec<Value>>>;
+
 /// `[sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]`: one dot-product node per row of `w`, adding
 /// in Python's order (`Value::matvec` sums four rows side by side, to the same bits).
 fn linear(x: &[Value], w: &Matrix) -> Vec<Value> {

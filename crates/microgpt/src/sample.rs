@@ -29,7 +29,6 @@ pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) 
     }
     vocab.decode(&sample)
 }
-// ANCHOR_END: sample
 
 /// microGPT's inference section: a header, then numbered samples.
 pub fn print_samples(
@@ -46,3 +45,4 @@ pub fn print_samples(
     }
     Ok(())
 }
+// ANCHOR_END: sample

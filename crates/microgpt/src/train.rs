@@ -14,6 +14,7 @@ use crate::data::Dataset;
 use crate::eval_fast;
 use crate::model::{Gpt, softmax};
 
+// ANCHOR: training
 /// Trains a fresh model on `data` as microGPT does; sampling continues the run's one random stream.
 pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Gpt>> {
     config.validate()?;
@@ -29,7 +30,6 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     let end = if std::io::stdout().is_terminal() { '\r' } else { '\n' };
     let progress = Progress::plain(cfg.steps, std::io::sink());
     let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log), progress)?;
-    // ANCHOR: training
     let (beta1, beta2, eps_adam) = (cfg.beta1, cfg.beta2, 1e-8);
     let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]); // Adam's moment buffers
     for step in 0..cfg.steps {
@@ -57,13 +57,13 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
             run.eval(step, eval_fast::evaluate(&model, &data.val))?; // = `evaluate` below, faster
         }
     }
-    // ANCHOR_END: training
     run.finish();
     if end == '\r' {
         eprintln!(); // the last step line is still open: what stderr says next starts below it
     }
     Ok(Trained { model, vocab: data.vocab, rng })
 }
+// ANCHOR_END: training
 
 // ANCHOR: loss
 /// The loss of one document (`[BOS, …, BOS]`): the mean over its positions of -log p(next token),
