@@ -59,7 +59,8 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     }
     run.finish();
     if end == '\r' {
-        eprintln!(); // the last step line is still open: what stderr says next starts below it
+        out.flush()?; // the last step line is still open: what stderr says next starts below it
+        eprintln!();
     }
     Ok(Trained { model, vocab: data.vocab, rng })
 }
