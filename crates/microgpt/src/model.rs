@@ -87,7 +87,7 @@ impl Gpt {
         x = rmsnorm(&x); // not redundant: the residual stream below starts from this normalised vector
         for li in 0..self.config.n_layer {
             let layer = format!("layer{li}.");
-            let w = |name: &str| &state_dict[&(layer.clone() + name)]; // state_dict[f'layer{li}.{name}']
+            let w = |name: &str| &state_dict[&[layer.as_str(), name].concat()]; // f'layer{li}.{name}'
             // 1) Multi-head attention block
             let x_residual = x.clone();
             x = rmsnorm(&x);
