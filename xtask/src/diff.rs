@@ -38,6 +38,31 @@ pub struct ModuleDiff {
     pub removed: usize,
     /// The unified diff with `---`/`+++` headers; empty when unchanged.
     pub unified: String,
+    /// The 1-based numbers, in B, of the added lines.
+    pub added_lines: Vec<usize>,
+    /// How many of the added lines a chapter shows (see [`count_shown`]).
+    pub shown: usize,
+}
+
+/// The files every stage has, with the same jobs: shown first in a diff, before the stage's extras.
+pub const SKELETON: [&str; 7] =
+    ["main.rs", "lib.rs", "config.rs", "data.rs", "model.rs", "train.rs", "sample.rs"];
+
+/// Skeleton files in their order, then the rest by path.
+fn order(path: &Path) -> (usize, PathBuf) {
+    let rank = SKELETON.iter().position(|s| Path::new(s) == path).unwrap_or(SKELETON.len());
+    (rank, path.to_path_buf())
+}
+
+/// Fills in each module's `shown`: how many of its added lines lie in code a chapter shows. `b_src` is
+/// stage B's `src/` relative to the workspace root.
+pub fn count_shown(diffs: &mut [ModuleDiff], root: &Path, b_src: &Path, shown: &crate::shown::Shown) {
+    for d in diffs {
+        let file = b_src.join(&d.path);
+        let text = fs::read_to_string(root.join(&file)).unwrap_or_default();
+        let lines = shown.lines(&file, &text);
+        d.shown = d.added_lines.iter().filter(|l| lines.contains(l)).count();
+    }
 }
 
 /// `crates/NAME/src` under the workspace `root`, or an error naming the crates that do exist.
@@ -116,12 +141,19 @@ pub fn diff_dirs(
                 added: 0,
                 removed: 0,
                 unified: String::new(),
+                added_lines: Vec::new(),
+                shown: 0,
             });
             continue;
         };
         let text_diff = TextDiff::from_lines(old_text, new_text);
         let count = |tag| text_diff.iter_all_changes().filter(|c| c.tag() == tag).count();
         let (added, removed) = (count(ChangeTag::Insert), count(ChangeTag::Delete));
+        let added_lines = text_diff
+            .iter_all_changes()
+            .filter(|c| c.tag() == ChangeTag::Insert)
+            .filter_map(|c| c.new_index().map(|i| i + 1))
+            .collect();
         // A side that does not exist is shown as /dev/null, the way git and diff -N show it.
         let header = |label: &str, exists: bool| {
             if exists { format!("{label}/{}", rel.display()) } else { "/dev/null".to_string() }
@@ -135,8 +167,9 @@ pub fn diff_dirs(
                 .header(&header(a_label, old.is_some()), &header(b_label, new.is_some()))
                 .to_string()
         };
-        diffs.push(ModuleDiff { path: rel.clone(), status, added, removed, unified });
+        diffs.push(ModuleDiff { path: rel.clone(), status, added, removed, unified, added_lines, shown: 0 });
     }
+    diffs.sort_by_key(|d| order(&d.path));
     Ok(diffs)
 }
 
@@ -157,13 +190,13 @@ pub fn summary_line(d: &ModuleDiff, width: usize) -> String {
     let path = d.path.display().to_string();
     let counts = match d.status {
         Status::Unchanged | Status::Binary => String::new(),
-        _ => format!("+{}", d.added),
+        _ => format!("+{} ({} shown)", d.added, d.shown),
     };
     let removed = match d.status {
         Status::Unchanged | Status::Binary => String::new(),
         _ => format!("-{}", d.removed),
     };
-    format!("  {path:<width$}  {counts:>6} {removed:>6}  {}", note(d.status)).trim_end().to_string()
+    format!("  {path:<width$}  {counts:>16} {removed:>6}  {}", note(d.status)).trim_end().to_string()
 }
 
 /// The heading above a module's diff: `model.rs (+12 -3)`, `attention.rs (new module, +40 -0)`.
@@ -213,6 +246,13 @@ pub fn render(a: &str, b: &str, diffs: &[ModuleDiff], stat_only: bool, color: Co
     for d in diffs {
         let _ = writeln!(out, "{}", summary_line(d, width));
     }
+    let shown: usize = diffs.iter().map(|d| d.shown).sum();
+    let percent = if added == 0 { 100.0 } else { 100.0 * shown as f64 / added as f64 };
+    let _ = writeln!(
+        out,
+        "{shown} of the {added} added lines ({percent:.0} %) are code a chapter shows; {} are not",
+        added - shown
+    );
     if stat_only {
         return out;
     }

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use harness::overwrite::{guard_replace, write_guarded};
 
 use crate::cargo;
+use crate::owned::{git_clean, holds};
 
 /// One run of a stage, and the figures the lectures keep from it.
 struct Job {
@@ -76,7 +78,8 @@ const JOBS: &[Job] = &[
     Job {
         krate: "mlp",
         what: "the default run's loss curve and activations (mlp.md)",
-        commands: |dir| mlp_run(dir, &[], "mlp"),
+        // Evaluating every 1,000 steps gives the loss curve its 200 points (the default is every 20,000).
+        commands: |dir| mlp_run(dir, &["--eval-interval", "1000"], "mlp"),
         // Its embedding is C[:, 0..2] of ten dimensions; the chapter shows the 2-D run's instead.
         stems: &["mlp-loss", "mlp-activations", "mlp-activations-init"],
         exts: PNG_SVG,
@@ -145,18 +148,56 @@ pub fn figures(root: &Path, out: &Path) -> Result<Report> {
 fn compare_figure(root: &Path, out: &Path) -> String {
     let from = root.join("runs").join("compare");
     let to = out.join("compare-loss");
+    let present = ["png", "svg"].iter().all(|ext| out.join(format!("compare-loss.{ext}")).is_file());
+    // Say "kept" only of files that are there.
+    let not_drawn = |why: String| {
+        if present {
+            format!("kept {}.png and .svg: {why}", s(&to))
+        } else {
+            format!("did not write {}.png and .svg: {why}", s(&to))
+        }
+    };
     let summary = std::fs::read_to_string(from.join("summary.md")).unwrap_or_default();
     if !summary.contains("(full budget)") {
-        return format!(
-            "kept {}.png and .svg: no full comparison in {} (run `cargo xtask compare`, then update the README's table)",
-            s(&to),
+        return not_drawn(format!(
+            "no full comparison in {} (run `cargo xtask compare`, then update the README's table)",
             s(&from)
-        );
+        ));
     }
-    match copy_figure(&from.join("loss"), &to) {
-        Ok(()) => format!("wrote {}.png and .svg (from {})", s(&to), s(&from)),
-        Err(e) => format!("kept {}.png and .svg: {e:#}", s(&to)),
+    let files = ["png", "svg"].map(|ext| (from.join(format!("loss.{ext}")), to.with_extension(ext)));
+    match copy_all(root, &files) {
+        Ok(_) => format!("wrote {}.png and .svg (from {})", s(&to), s(&from)),
+        Err(e) => not_drawn(format!("{e:#}")),
     }
+}
+
+/// Whether xtask may replace `to` with `bytes`: a figure of ours, the very same bytes, or a file git
+/// tracks unmodified (see [`crate::owned`]). For micrograd's DOT and Graphviz SVG, the graph's id in it.
+fn may_replace(root: &Path, to: &Path, bytes: &[u8]) -> bool {
+    let graph_id = to.file_stem().map(|stem| {
+        format!("micrograd_{}", stem.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    });
+    let is_graph = |p: &Path| {
+        graph_id.as_ref().is_some_and(|id| std::fs::read_to_string(p).is_ok_and(|t| t.contains(id.as_str())))
+    };
+    plot::is_our_figure(to) || holds(to, bytes) || git_clean(root, to) || is_graph(to)
+}
+
+/// Copies every `(from, to)` pair, or none: all sources must exist and every destination must be ours to
+/// replace before the first copy (each copy is atomic and never follows a symlink).
+fn copy_all(root: &Path, files: &[(PathBuf, PathBuf)]) -> Result<Vec<PathBuf>> {
+    let mut contents = Vec::new();
+    for (from, to) in files {
+        let bytes = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
+        guard_replace(to, |p| may_replace(root, p, &bytes))?;
+        contents.push(bytes);
+    }
+    let mut written = Vec::new();
+    for ((_, to), bytes) in files.iter().zip(&contents) {
+        write_guarded(to, bytes, |p| may_replace(root, p, bytes))?;
+        written.push(to.clone());
+    }
+    Ok(written)
 }
 
 /// Runs a job's commands one after the other in its scratch directory, then copies the figures it
@@ -176,27 +217,19 @@ fn run_job(root: &Path, bin: &Path, job: &Job, scratch: &Path, out: &Path) -> Re
             bail!("`{} {}`: {last}", job.krate, args.join(" "));
         }
     }
-    let mut written = Vec::new();
+    // Every promised file must be there before any is copied: a job that drew some of its figures (the
+    // DOT without Graphviz's SVG, say) changes nothing in `out`.
+    let mut files = Vec::new();
     for stem in job.stems {
         for ext in job.exts {
             let (from, to) = (scratch.join(format!("{stem}.{ext}")), out.join(format!("{stem}.{ext}")));
             if !from.is_file() {
-                bail!("`{}` did not write {}", job.krate, from.display());
+                bail!("`{}` did not write {}; nothing of this job was copied", job.krate, from.display());
             }
-            std::fs::copy(&from, &to)
-                .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
-            written.push(to);
+            files.push((from, to));
         }
     }
-    Ok(written)
-}
-
-fn copy_figure(from: &Path, to: &Path) -> Result<()> {
-    for ext in ["png", "svg"] {
-        let (a, b): (PathBuf, PathBuf) = (from.with_extension(ext), to.with_extension(ext));
-        std::fs::copy(&a, &b).with_context(|| format!("cannot copy {} to {}", a.display(), b.display()))?;
-    }
-    Ok(())
+    copy_all(root, &files)
 }
 
 #[cfg(test)]
@@ -248,6 +281,47 @@ mod tests {
             let stem = name.rsplit_once('.').unwrap().0;
             assert!(shown.iter().any(|n| n.starts_with(&format!("{stem}."))), "nothing shows {name}");
         }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-figures-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn kept_is_said_only_of_files_that_are_there() {
+        let (root, out) = (scratch("root"), scratch("out"));
+        let line = compare_figure(&root, &out);
+        assert!(line.starts_with("did not write") && line.contains("no full comparison"), "{line}");
+        for ext in ["png", "svg"] {
+            std::fs::write(out.join(format!("compare-loss.{ext}")), "x").unwrap();
+        }
+        assert!(compare_figure(&root, &out).starts_with("kept"));
+    }
+
+    #[test]
+    fn copies_are_all_or_nothing_and_never_over_a_users_file() {
+        let (root, src, out) = (scratch("copy-root"), scratch("copy-src"), scratch("copy-out"));
+        for name in ["a.dot", "a.svg"] {
+            std::fs::write(src.join(name), format!("new {name}")).unwrap();
+        }
+        std::fs::write(out.join("a.dot"), "digraph micrograd_a { old }").unwrap(); // an earlier graph: ours
+        std::fs::write(out.join("a.svg"), "the user's drawing").unwrap();
+        let files: Vec<_> = ["a.dot", "a.svg"].iter().map(|n| (src.join(n), out.join(n))).collect();
+        let err = copy_all(&root, &files).unwrap_err();
+        assert!(format!("{err:#}").starts_with("refusing to overwrite"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "digraph micrograd_a { old }");
+        assert_eq!(std::fs::read_to_string(out.join("a.svg")).unwrap(), "the user's drawing");
+        // A missing source stops everything before the first copy too.
+        std::fs::remove_file(out.join("a.svg")).unwrap();
+        std::fs::remove_file(src.join("a.svg")).unwrap();
+        assert!(copy_all(&root, &files).is_err());
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "digraph micrograd_a { old }");
+        std::fs::write(src.join("a.svg"), "new a.svg").unwrap();
+        assert_eq!(copy_all(&root, &files).unwrap().len(), 2);
+        assert_eq!(std::fs::read_to_string(out.join("a.dot")).unwrap(), "new a.dot");
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub fn parse_includes(chapter: &str) -> Vec<Include> {
 
 /// Splits `PATH[:ANCHOR | :START[:END]]` the way mdBook does: a first part that is a number (or empty,
 /// with an end after it) is a line range, anything else an anchor name.
-fn parse_target(arg: &str) -> (&str, Selector) {
+pub fn parse_target(arg: &str) -> (&str, Selector) {
     let mut parts = arg.splitn(3, ':');
     let path = parts.next().unwrap_or_default();
     let (first, second) = (parts.next(), parts.next());
@@ -214,7 +214,7 @@ pub fn check_summary(summary: &Path, shown: &Path) -> Result<Vec<Problem>> {
 }
 
 /// All Markdown files under `dir`, sorted, so reports come out in the same order every time.
-fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -229,6 +229,38 @@ fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// The 1-based line where two texts first differ.
+fn first_difference(a: &str, b: &str) -> Option<usize> {
+    if a == b {
+        return None;
+    }
+    let same = a.lines().zip(b.lines()).take_while(|(x, y)| x == y).count();
+    Some(same + 1)
+}
+
+/// Rewrites every chapter's listings from the crates (and turns `{{#include}}` fences into listings).
+/// Returns the chapters changed, and the problems found (a listing whose source is missing).
+pub fn sync_book(book: &Path) -> Result<(Vec<PathBuf>, Vec<Problem>)> {
+    let (src, root) = (book.join("src"), book.parent().unwrap_or(Path::new(".")));
+    let (mut changed, mut problems) = (Vec::new(), Vec::new());
+    for chapter in markdown_files(&src)? {
+        let text = fs::read_to_string(&chapter)?;
+        let dir = chapter.parent().unwrap_or(&src);
+        let (synced, found) = crate::listings::sync(root, dir.strip_prefix(root).unwrap_or(dir), &text);
+        let rel = chapter.strip_prefix(root).unwrap_or(&chapter).to_path_buf();
+        problems.extend(found.into_iter().map(|(line, message)| Problem {
+            chapter: rel.clone(),
+            line,
+            message,
+        }));
+        if synced != text {
+            fs::write(&chapter, synced).with_context(|| format!("cannot write {}", chapter.display()))?;
+            changed.push(rel);
+        }
+    }
+    Ok((changed, problems))
 }
 
 /// Checks the whole book at `book` (the directory holding `book.toml` and `src/`): the summary's links
@@ -247,8 +279,34 @@ pub fn check_book(book: &Path, shown_from: &Path) -> Result<Vec<Problem>> {
             message: "the book has no SUMMARY.md".into(),
         });
     }
+    let root = book.parent().unwrap_or(Path::new("."));
     for chapter in markdown_files(&src)? {
         problems.extend(check_chapter(&chapter, &shown(&chapter))?);
+        let text = fs::read_to_string(&chapter)?;
+        let dir = chapter.parent().unwrap_or(&src);
+        let dir = dir.strip_prefix(root).unwrap_or(dir);
+        let (synced, listing_problems) = crate::listings::sync(root, dir, &text);
+        let problem = |line, message| Problem { chapter: shown(&chapter), line, message };
+        problems.extend(listing_problems.into_iter().map(|(line, m)| problem(line, m)));
+        if let Some(line) = first_difference(&text, &synced) {
+            problems.push(problem(
+                line,
+                "a listing differs from its source: run `cargo xtask lectures --sync`".into(),
+            ));
+        }
+        for (line, tag) in crate::listings::stray_html(&text) {
+            problems.push(problem(line, format!("mdBook reads `{tag}>` as HTML: put it in backticks")));
+        }
+    }
+    // An anchor no chapter includes is a listing that was dropped from the book, or a typo.
+    if let Some(root) = book.parent().filter(|root| root.join("crates").is_dir()) {
+        for (file, line, name) in crate::shown::Shown::from_book(root)?.orphan_anchors(root)? {
+            problems.push(Problem {
+                chapter: file,
+                line,
+                message: format!("ANCHOR: {name} is included by no chapter (show it, or remove the anchor)"),
+            });
+        }
     }
     Ok(problems)
 }

@@ -5,12 +5,15 @@
 //! can run them on a temporary directory; `main.rs` only parses arguments and prints. To add a command,
 //! add its module, a variant of `Command` in `main.rs`, and a test.
 //!
-//! - [`lectures`]: `lectures --check`, every mdBook include resolves.
+//! - [`lectures`]: `lectures --check` and `--sync`: every listing matches the crates, every include resolves.
+//! - [`listings`]: the code blocks chapters copy from the crates.
 //! - [`diff`]: `diff A B`, what stage B adds over stage A.
+//! - [`shown`]: which lines of the crates the chapters show.
 //! - [`compare`]: `compare`, every stage on the same data, one figure and one table.
 //! - [`bench`](mod@bench): `bench`, the performance figures in one place.
 //! - [`figures`]: `figures`, every figure the lectures show, regenerated.
 //! - [`cargo`] and [`runner`]: building stage binaries and running them with a progress bar.
+//! - [`owned`]: which files xtask may replace (all its writes go through `harness`'s output guard).
 
 #![forbid(unsafe_code)]
 
@@ -22,7 +25,10 @@ pub mod compare;
 pub mod diff;
 pub mod figures;
 pub mod lectures;
+pub mod listings;
+pub mod owned;
 pub mod runner;
+pub mod shown;
 
 /// The workspace root: xtask always lives one directory below it, whatever the current directory.
 pub fn workspace_root() -> PathBuf {

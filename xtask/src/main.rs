@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -24,10 +24,14 @@ struct Cli {
 enum Command {
     /// Work on the book in lectures/.
     Lectures {
-        /// Check that every {{#include}} in the chapters names a file, line range or ANCHOR pair that
-        /// exists, and that every chapter SUMMARY.md lists exists. Exits 1 listing what is missing.
-        #[arg(long, required = true)]
+        /// Check that every listing in the chapters equals the code it names, that every source and
+        /// anchor exists and every anchor is shown, that no prose reads as HTML to mdBook, and that every
+        /// chapter SUMMARY.md lists exists. Exits 1 listing what is wrong.
+        #[arg(long, required_unless_present = "sync", conflicts_with = "sync")]
         check: bool,
+        /// Rewrite every listing from the code it names (and turn `{{#include}}` fences into listings).
+        #[arg(long)]
+        sync: bool,
     },
     /// Show what stage crate B adds over stage crate A, module by module (e.g. `diff bigram mlp`).
     Diff {
@@ -101,10 +105,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let root = workspace_root();
     match cli.command {
         // `--check` is required: checking is the one thing this command does.
-        Command::Lectures { check: _ } => {
+        Command::Lectures { sync: true, .. } => {
+            let (changed, problems) = lectures::sync_book(&root.join("lectures"))?;
+            for chapter in &changed {
+                println!("synced {}", chapter.display());
+            }
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            println!("lectures: {} chapter(s) rewritten, {} problem(s)", changed.len(), problems.len());
+            Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Lectures { .. } => {
             let problems = lectures::check_book(&root.join("lectures"), &root)?;
             if problems.is_empty() {
-                println!("lectures: every include and chapter resolves");
+                println!("lectures: every listing matches its source, every include and chapter resolves");
                 return Ok(ExitCode::SUCCESS);
             }
             for p in &problems {
@@ -156,7 +171,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff { a, b, stat, context, color } => {
             let (src_a, src_b) = (diff::crate_src(&root, &a)?, diff::crate_src(&root, &b)?);
             let label = |name: &str| format!("crates/{name}/src");
-            let diffs = diff::diff_dirs(&src_a, &src_b, &label(&a), &label(&b), context)?;
+            let mut diffs = diff::diff_dirs(&src_a, &src_b, &label(&a), &label(&b), context)?;
+            let shown = xtask::shown::Shown::from_book(&root)?;
+            diff::count_shown(&mut diffs, &root, Path::new(&label(&b)), &shown);
             let color = match color {
                 When::Always => Color::Always,
                 When::Never => Color::Never,

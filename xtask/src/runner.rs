@@ -8,6 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use harness::overwrite::{create_fresh, guard_replace};
+
+use crate::owned::{OUTPUT_HEADER, is_our_output};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How a finished process went.
@@ -71,11 +74,18 @@ impl Reporter {
 
 /// Runs `cmd`, writing its stdout to `log` as it comes and moving `reporter` along the step lines.
 /// A failure is an error carrying the process's last line on stderr (its `error: ...` line).
+///
+/// `log` starts with a line [`OUTPUT_HEADER`]` `cmd``, so that a later run recognises it as its own; a
+/// file there that is not ours, or a symlink, is refused before the process starts.
 pub fn run(mut cmd: Command, log: &Path, reporter: &Reporter) -> Result<Finished> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let mut file = File::create(log).with_context(|| format!("cannot write {}", log.display()))?;
+    guard_replace(log, is_our_output)?;
+    let mut file: File = create_fresh(log)?;
+    let program = Path::new(cmd.get_program()).file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    writeln!(file, "{OUTPUT_HEADER} `{program} {}`", args.join(" "))?;
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())

@@ -41,21 +41,22 @@ fn each_module_is_summarised_and_diffed() {
         diffs.iter().map(|d| (d.path.display().to_string(), d.status, d.added, d.removed)).collect();
     assert_eq!(
         summary,
+        // The skeleton files every stage has come first, in the skeleton's order; then the extras.
         [
-            ("attention/mod.rs".to_string(), Status::Added, 1, 0),
-            ("counts.rs".to_string(), Status::Removed, 0, 2),
             ("model.rs".to_string(), Status::Changed, 2, 1),
             ("train.rs".to_string(), Status::Unchanged, 0, 0),
+            ("attention/mod.rs".to_string(), Status::Added, 1, 0),
+            ("counts.rs".to_string(), Status::Removed, 0, 2),
         ]
     );
 
-    let model = &diffs[2].unified;
+    let model = &diffs[0].unified;
     assert!(model.starts_with("--- crates/a/src/model.rs\n+++ crates/b/src/model.rs\n"), "{model}");
     assert!(model.contains("\n-    bigram()\n+    mlp()\n"), "{model}");
     assert!(model.contains("\n+fn backward() {}\n"), "{model}");
-    assert!(diffs[0].unified.starts_with("--- /dev/null\n+++ crates/b/src/attention/mod.rs\n"));
-    assert!(diffs[1].unified.contains("+++ /dev/null\n"));
-    assert!(diffs[3].unified.is_empty());
+    assert!(diffs[2].unified.starts_with("--- /dev/null\n+++ crates/b/src/attention/mod.rs\n"));
+    assert!(diffs[3].unified.contains("+++ /dev/null\n"));
+    assert!(diffs[1].unified.is_empty());
 
     let report = render("a", "b", &diffs, false, Color::Never);
     assert!(report.starts_with("b over a: 3 of 4 modules differ, +3 -3 lines\n"), "{report}");
@@ -63,10 +64,10 @@ fn each_module_is_summarised_and_diffed() {
     assert_eq!(
         table,
         [
-            "  attention/mod.rs      +1     -0  new module",
-            "  counts.rs             +0     -2  module removed",
-            "  model.rs              +2     -1",
-            "  train.rs                         unchanged",
+            "  model.rs              +2 (0 shown)     -1",
+            "  train.rs                                   unchanged",
+            "  attention/mod.rs      +1 (0 shown)     -0  new module",
+            "  counts.rs             +0 (0 shown)     -2  module removed",
         ],
         "{report}"
     );
@@ -76,7 +77,8 @@ fn each_module_is_summarised_and_diffed() {
 
     let stat = render("a", "b", &diffs, true, Color::Never);
     assert!(!stat.contains("@@"), "--stat prints no hunks:\n{stat}");
-    assert_eq!(stat.lines().count(), 5);
+    assert_eq!(stat.lines().count(), 6);
+    assert!(stat.ends_with("0 of the 3 added lines (0 %) are code a chapter shows; 3 are not\n"), "{stat}");
     assert!(render("a", "b", &diffs, false, Color::Always).contains("\x1b[32m+    mlp()\x1b[0m"));
 }
 

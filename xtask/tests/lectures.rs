@@ -19,10 +19,18 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
 }
 
-/// A book in `dir` whose one chapter has `body`, next to a crate file with anchor `model` in it.
+/// A book in `dir` whose chapter has `body`, next to a crate file with anchor `model` in it, which a
+/// second chapter shows (so the anchor is no orphan).
 fn book(dir: &Path, body: &str) {
-    write(&dir.join("lectures/src/SUMMARY.md"), "# Summary\n\n- [Chapter](chapter.md)\n");
+    write(
+        &dir.join("lectures/src/SUMMARY.md"),
+        "# Summary\n\n- [Chapter](chapter.md)\n- [Shown](shown.md)\n",
+    );
     write(&dir.join("lectures/src/chapter.md"), body);
+    write(
+        &dir.join("lectures/src/shown.md"),
+        "<!-- listing: crates/demo/src/model.rs:model -->\n```rust\npub struct Model;\n```\n",
+    );
     write(
         &dir.join("crates/demo/src/model.rs"),
         "// ANCHOR: model\npub struct Model;\n// ANCHOR_END: model\nfn main() {}\n",
@@ -42,10 +50,40 @@ fn a_book_whose_includes_all_resolve_passes() {
     let dir = scratch("good");
     book(
         &dir,
-        "# Chapter\n\n```rust\n{{#include ../../crates/demo/src/model.rs:model}}\n```\n\
+        "# Chapter\n\n<!-- listing: crates/demo/src/model.rs:model -->\n```rust\npub struct Model;\n```\n\
          {{#include ../../crates/demo/src/model.rs}}\n{{#rustdoc_include ../../crates/demo/src/model.rs:2:3}}\n",
     );
     assert_eq!(check_book(&dir.join("lectures"), &dir).unwrap(), []);
+}
+
+#[test]
+fn a_drifted_listing_or_an_old_include_fence_fails_the_check() {
+    let dir = scratch("drifted");
+    book(
+        &dir,
+        "# Chapter\n\n<!-- listing: crates/demo/src/model.rs:model -->\n```rust\npub struct Old;\n```\n",
+    );
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, 5, "the first line that differs");
+    assert!(problems[0].message.contains("--sync"), "{}", problems[0].message);
+    // An mdBook include in a fence shows nothing outside mdBook: it must be synced into a listing.
+    book(&dir, "# Chapter\n\n```rust\n{{#include ../../crates/demo/src/model.rs:model}}\n```\n");
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert!(problems.iter().any(|p| p.message.contains("--sync")), "{problems:?}");
+    // Synced, the book passes.
+    let (changed, found) = xtask::lectures::sync_book(&dir.join("lectures")).unwrap();
+    assert_eq!((changed.len(), found.len()), (1, 0), "{found:?}");
+    assert_eq!(check_book(&dir.join("lectures"), &dir).unwrap(), []);
+}
+
+#[test]
+fn prose_that_mdbook_reads_as_html_fails_the_check() {
+    let dir = scratch("html");
+    book(&dir, "# Chapter\n\nA Vec<f64> in prose.\n");
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("<f64>"), "{}", problems[0].message);
 }
 
 #[test]

@@ -1,9 +1,28 @@
-//! The hyperparameters, with the lecture's values as defaults and its names as flags.
+//! The hyperparameters: the lecture's values as defaults, Karpathy's names as flags (doc comments
+//! become `--help`), saved in the checkpoint beside the weights.
 
 use anyhow::{Result, ensure};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
+/// Everything `train` takes: the model's shape and how to train it.
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Config {
+    #[command(flatten)]
+    pub model: ModelConfig,
+    #[command(flatten)]
+    pub train: TrainConfig,
+}
+
+impl Config {
+    /// Refuses settings that cannot train, with one clear line naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.train.validate()
+    }
+}
+
+// ANCHOR: smoothing
 /// The shape of the model (everything needed to rebuild it from a checkpoint).
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ModelConfig {
@@ -17,7 +36,7 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// Rejects settings the model cannot have, with one clear line.
+    /// Rejects shapes the model cannot have, with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(
             self.smoothing.is_finite() && self.smoothing >= 0.0,
@@ -27,25 +46,27 @@ impl ModelConfig {
     }
 }
 
+// ANCHOR_END: smoothing
+
 /// How to train the neural bigram: full-batch gradient descent, as in the lecture.
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Number of gradient descent steps (each on every training bigram at once).
+    /// Number of optimisation steps (each on every training bigram at once).
     #[arg(long, default_value_t = 200)]
     pub steps: usize,
-    /// Step size of gradient descent: the lecture's 50 (this loss surface is very forgiving).
+    /// Step size of plain SGD: the lecture's 50 (this loss surface is very forgiving).
     #[arg(long, default_value_t = 50.0)]
     pub learning_rate: f64,
     /// Regularisation strength: adds reg·mean(W²) to the loss, pulling the weights toward 0 and the
     /// probabilities toward uniform (the neural twin of --smoothing; the lecture uses 0.01).
     #[arg(long, default_value_t = 0.0)]
     pub reg: f64,
-    /// Seed of the random stream (the initial weights, then sampling).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Measure the loss on the validation words every this many steps (0: only after the last step).
     #[arg(long, default_value_t = 20)]
     pub eval_interval: usize,
+    /// Seed of the initial weights (then of sampling).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 impl TrainConfig {
@@ -53,8 +74,8 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         ensure!(self.steps > 0, "--steps must be at least 1");
         ensure!(
-            self.learning_rate.is_finite() && self.learning_rate >= 0.0,
-            "--learning-rate must be a finite number ≥ 0"
+            self.learning_rate.is_finite() && self.learning_rate > 0.0,
+            "--learning-rate must be a finite number > 0"
         );
         ensure!(self.reg.is_finite() && self.reg >= 0.0, "--reg must be a finite number ≥ 0");
         Ok(())
@@ -67,4 +88,37 @@ pub struct SampleConfig {
     /// How many names to generate.
     #[arg(long, default_value_t = 20)]
     pub num_samples: usize,
+    /// Which of the two models to sample from.
+    #[arg(long, value_enum, default_value_t = Which::Both)]
+    pub model: Which,
+}
+
+impl SampleConfig {
+    /// Rejects impossible settings with one clear line.
+    pub fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Which of the two models to sample from.
+#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The count table P (with the checkpoint's --smoothing).
+    Counts,
+    /// The trained network, softmax(W).
+    Neural,
+    /// Both, side by side.
+    Both,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        harness::cli::defaults()
+    }
+}
+
+impl Default for SampleConfig {
+    fn default() -> SampleConfig {
+        harness::cli::defaults()
+    }
 }

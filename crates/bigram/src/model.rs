@@ -2,12 +2,13 @@
 //! token j follows token i. `Bigram` is its second half: a (V, V) weight matrix W whose row i, pushed
 //! through softmax, is the distribution of the token after i — learned by gradient descent.
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use autograd::{Tensor, TensorTape, init};
+use harness::PyRandom;
 use harness::checkpoint::{Checkpoint, NamedTensor};
-use harness::pyrandom::PyRandom;
+use harness::cli::Saved;
 
-use crate::config::ModelConfig;
+use crate::config::{Config, ModelConfig};
 
 // ANCHOR: counts
 /// The bigram table N (V, V), row-major: `n[i * V + j]` = how often token j follows token i.
@@ -60,21 +61,24 @@ pub fn nll(probs: &[f64], vocab_size: usize, words: &[Vec<usize>]) -> f64 {
 }
 // ANCHOR_END: nll
 
-/// The neural bigram: one linear layer, no bias, V inputs (one-hot) and V outputs (logits).
+// ANCHOR: bigram
+/// The bigram model, twice: the counts N of the training words, and the neural bigram, one linear layer
+/// without bias, V inputs (one-hot) and V outputs (logits).
 pub struct Bigram {
     pub config: ModelConfig,
+    /// The count model's table.
+    pub counts: Counts,
     /// (V, V): row i holds the logits ("log-counts") of the token after token i.
     pub w: Tensor,
 }
 
 impl Bigram {
-    /// W ~ N(0, 1), as the lecture's `torch.randn((27, 27))`.
-    pub fn new(config: ModelConfig, rng: &mut PyRandom) -> Bigram {
+    /// W ~ N(0, 1), as the lecture's `torch.randn((27, 27))`, beside the counts.
+    pub fn new(config: &ModelConfig, counts: Counts, rng: &mut PyRandom) -> Bigram {
         let v = config.vocab_size;
-        Bigram { w: init::normal(rng, &[v, v], 0.0, 1.0), config }
+        Bigram { w: init::normal(rng, &[v, v], 0.0, 1.0), counts, config: config.clone() }
     }
 
-    // ANCHOR: forward
     /// Logits (N, V) for the tokens `xs`. The lecture's `F.one_hot(xs, V).float() @ W` multiplies a
     /// one-hot row by W, which picks out row `xs[i]` of W: an embedding lookup, without the zeros.
     pub fn forward(&self, xs: &[usize]) -> Tensor {
@@ -87,7 +91,6 @@ impl Bigram {
         let nll = logits.cross_entropy(ys);
         if reg > 0.0 { nll + self.w.powf(2.0).mean() * reg } else { nll }
     }
-    // ANCHOR_END: forward
 
     /// The table of probabilities the network has learned, softmax(W) row by row (V, V): what the count
     /// model's P is, to compare and to sample from.
@@ -96,31 +99,30 @@ impl Bigram {
         let _scope = TensorTape::scope();
         self.w.softmax().data().iter().map(|&p| p as f64).collect()
     }
+    // ANCHOR_END: bigram
 
-    pub fn params(&self) -> Vec<Tensor> {
-        vec![self.w]
-    }
-
-    /// The weights, for a checkpoint.
-    pub fn to_tensors(&self, counts: &Counts) -> Vec<NamedTensor> {
+    /// The weights by name: the network's `W` and the counts `N`, both (V, V).
+    pub fn named_parameters(&self) -> Vec<NamedTensor> {
         let v = self.config.vocab_size;
         vec![
             NamedTensor::f32("W", &[v, v], self.w.data()),
-            NamedTensor::f32("N", &[v, v], counts.n.iter().map(|&c| c as f32).collect()),
+            NamedTensor::f32("N", &[v, v], self.counts.n.iter().map(|&c| c as f32).collect()),
         ]
     }
 
-    /// Both models from a checkpoint, checked against `config`'s shape.
-    pub fn from_checkpoint<C>(config: ModelConfig, ckpt: &Checkpoint<C>) -> Result<(Bigram, Counts)> {
-        let v = config.vocab_size;
+    /// Rebuilds both models from a checkpoint, checking that the weights fit its vocabulary.
+    pub fn from_checkpoint(ckpt: &Checkpoint<Saved<Config>>) -> Result<Bigram> {
+        let v = ckpt.config.vocab.len();
+        let config = ModelConfig { vocab_size: v, ..ckpt.config.config.model.clone() };
+        config.validate()?;
         ckpt.expect_names(&["W", "N"])?;
         let w = Tensor::param(ckpt.expect_shape("W", &[v, v])?, &[v, v]);
         let n = ckpt.expect_shape("N", &[v, v])?;
-        anyhow::ensure!(
+        ensure!(
             n.iter().all(|&c| c >= 0.0 && c.fract() == 0.0 && c < 16_777_216.0),
             "the checkpoint's counts N are not whole numbers"
         );
         let counts = Counts { vocab_size: v, n: n.iter().map(|&c| c as u32).collect() };
-        Ok((Bigram { config, w }, counts))
+        Ok(Bigram { config, counts, w })
     }
 }

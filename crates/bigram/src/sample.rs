@@ -1,54 +1,58 @@
 //! Sampling: start at BOS, draw the next token from row `P[previous]`, stop when BOS comes back.
 
-use harness::pyrandom::PyRandom;
-use harness::vocab::Vocab;
+use std::io::Write;
 
-use crate::config::SampleConfig;
+use anyhow::Result;
+use harness::{PyRandom, Vocab};
+
+use crate::config::{SampleConfig, Which};
+use crate::model::Bigram;
+
+/// A name that never draws BOS is cut here: a bigram model has no notion of length.
+pub const MAX_LEN: usize = 64;
 
 // ANCHOR: sample
 /// One new name from a table of probabilities `probs` (V, V), e.g. the count model's P or the network's
 /// softmax(W): both are "a distribution over the next token, given this one".
-pub fn sample(probs: &[f64], vocab: &Vocab, rng: &mut PyRandom) -> String {
+pub fn sample(probs: &[f64], vocab: &Vocab, rng: &mut PyRandom) -> Result<String> {
     let v = vocab.len();
     let mut token_id = vocab.bos();
     let mut name = Vec::new();
-    loop {
-        token_id = rng.choices(&probs[token_id * v..][..v]);
+    for _ in 0..MAX_LEN {
+        token_id = rng.try_choices(&probs[token_id * v..][..v])?;
         if token_id == vocab.bos() {
             break;
         }
         name.push(token_id);
     }
-    vocab.decode(&name)
+    Ok(vocab.decode(&name))
 }
 // ANCHOR_END: sample
 
-/// Numbered samples from several models, one column each, every model drawing from its own copy of
-/// the same random stream: models that learned the same table print the same names.
+/// Numbered samples from the models `cfg.model` names, side by side, each model drawing from its own
+/// copy of the same random stream: models that learned the same table print the same names.
 pub fn print_samples(
-    models: &[(&str, &[f64])],
+    model: &Bigram,
     vocab: &Vocab,
     cfg: &SampleConfig,
-    seed: u64,
-    out: &mut impl std::io::Write,
-) -> std::io::Result<()> {
-    let columns: Vec<Vec<String>> = models
-        .iter()
-        .map(|(_, p)| {
-            let mut rng = PyRandom::new(seed);
-            (0..cfg.num_samples).map(|_| sample(p, vocab, &mut rng)).collect()
-        })
-        .collect();
-    let width =
-        columns.iter().flatten().map(|n| n.chars().count()).chain(models.iter().map(|m| m.0.len())).max();
-    let width = width.unwrap_or(0) + 2;
-    let row = |cells: Vec<&str>| {
-        cells.iter().map(|c| format!("{c:<width$}")).collect::<String>().trim_end().to_owned()
-    };
-    writeln!(out, "\n--- samples ---")?;
-    writeln!(out, "           {}", row(models.iter().map(|m| m.0).collect()))?;
+    rng: &mut PyRandom,
+    out: &mut dyn Write,
+) -> Result<()> {
+    cfg.validate()?;
+    let counts = (cfg.model != Which::Neural).then(|| ("counts", model.counts.probs(model.config.smoothing)));
+    let neural = (cfg.model != Which::Counts).then(|| ("neural", model.probs()));
+    let models: Vec<(&str, Vec<f64>)> = counts.into_iter().chain(neural).collect();
+    let mut rngs = vec![rng.clone(); models.len()];
+    writeln!(out, "--- samples ---")?;
+    writeln!(
+        out,
+        "           {}",
+        models.iter().map(|(name, _)| format!("{name:<20}")).collect::<String>().trim_end()
+    )?;
     for i in 0..cfg.num_samples {
-        writeln!(out, "sample {:2}: {}", i + 1, row(columns.iter().map(|c| c[i].as_str()).collect()))?;
+        let names = models.iter().zip(&mut rngs).map(|((_, p), rng)| sample(p, vocab, rng));
+        let row = names.map(|name| Ok(format!("{:<20}", name?))).collect::<Result<String>>()?;
+        writeln!(out, "sample {:2}: {}", i + 1, row.trim_end())?;
     }
     Ok(())
 }

@@ -152,3 +152,20 @@ fn the_heatmap_is_written_as_png_and_svg() {
     assert_eq!(texts[a_end..].iter().find(|t| t.parse::<u32>().is_ok()), Some(&"7"));
     assert!(texts.contains(&"em") && texts.contains(&".."), "cell labels missing");
 }
+
+#[test]
+fn sample_without_a_seed_prints_the_runs_own_samples() {
+    let dir = temp_dir("own-samples");
+    let data = small_data(&dir);
+    let out = dir.join("run");
+    let run = out.to_str().unwrap();
+    let whole = bigram(&["--data", &data, "--steps", "5", "--num-samples", "6", "--out", run]);
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    let samples = |stdout: &[u8]| {
+        let text = String::from_utf8_lossy(stdout).into_owned();
+        text[text.find("--- samples ---").expect("a samples section")..].to_owned()
+    };
+    let again = bigram(&["sample", "--checkpoint", run, "--num-samples", "6"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(samples(&whole.stdout), samples(&again.stdout));
+}

@@ -1,10 +1,10 @@
 //! The lecture's numbers: the dataset, the count model's negative log-likelihood on both names files,
 //! and the neural bigram converging to the count model's loss.
 
-use bigram::config::{ModelConfig, TrainConfig};
-use bigram::model::{Counts, nll};
-use bigram::train::{self, Dataset, Outputs};
-use harness::progress::Progress;
+use bigram::config::{Config, ModelConfig};
+use bigram::data::{Dataset, pairs};
+use bigram::model::{Bigram, Counts, nll};
+use bigram::train;
 use harness::pyrandom::PyRandom;
 
 fn dataset(path: &std::path::Path) -> (Vec<String>, Dataset) {
@@ -78,13 +78,19 @@ fn smoothing_trades_train_loss_for_finite_val_loss() {
 fn the_neural_bigram_converges_to_the_count_model() {
     let (_, data) = dataset(&harness::testdata::ssa_names());
     let (_, counts) = train::fit_counts(&data, 0.0);
-    let cfg = TrainConfig { steps: 200, learning_rate: 50.0, reg: 0.0, seed: 42, eval_interval: 0 };
-    let model =
-        train::build(&ModelConfig { smoothing: 0.0, vocab_size: 0 }, &data, &mut PyRandom::new(42)).unwrap();
-    let start = train::evaluate(&model, &data.train);
+    let mut cfg = Config::default();
+    (cfg.model.smoothing, cfg.train.steps, cfg.train.learning_rate, cfg.train.eval_interval) =
+        (0.0, 200, 50.0, 0);
+    let log = harness::testdata::temp_dir("converges").join("log.jsonl");
+    let path = harness::testdata::ssa_names();
+    let model = train::train(&cfg, &path, &log, &mut std::io::sink()).unwrap().model;
+    let fresh = Bigram::new(
+        &ModelConfig { vocab_size: 27, ..cfg.model },
+        model.counts.clone(),
+        &mut PyRandom::new(42),
+    );
+    let start = train::evaluate(&fresh, &data.train);
     assert!(start > 3.0, "random weights start far off: {start}");
-    let outputs = Outputs { run_log: None, progress: Progress::plain(cfg.steps, std::io::sink()) };
-    train::train(&model, &data, &cfg, &counts, outputs).unwrap();
     let learned = train::evaluate(&model, &data.train);
     // Gradient descent can only approach the maximum-likelihood solution from above.
     assert!(learned >= counts.train - 1e-4, "{learned} vs counts {}", counts.train);
@@ -95,9 +101,9 @@ fn the_neural_bigram_converges_to_the_count_model() {
 fn regularisation_keeps_the_network_near_uniform() {
     let (_, data) = dataset(&harness::testdata::ssa_names());
     let (_, counts) = train::fit_counts(&data, 0.0);
-    let model =
-        train::build(&ModelConfig { smoothing: 0.0, vocab_size: 0 }, &data, &mut PyRandom::new(1)).unwrap();
-    let (xs, ys) = train::pairs(&data.train[..200]);
+    let (n, _) = train::fit_counts(&data, 0.0);
+    let model = Bigram::new(&ModelConfig { smoothing: 0.0, vocab_size: 27 }, n, &mut PyRandom::new(1));
+    let (xs, ys) = pairs(&data.train[..200]);
     // With a huge pull toward W = 0 the loss is dominated by the penalty: mean(W²) of N(0, 1) is ≈ 1.
     let plain = model.loss(&xs, &ys, 0.0).item();
     let pulled = model.loss(&xs, &ys, 10.0).item();

@@ -3,10 +3,30 @@
 //!
 //! `config.json` also names the stage, a format version, and the weights file it goes with (its length,
 //! an FNV-1a hash, each tensor's dtype and shape). Loading checks all of it, so a checkpoint from another
-//! stage, a truncated file or weights from a different save each give one clear line instead of garbage.
-//! Each file is written to a temporary name and renamed into place: a crash never leaves half a file.
+//! stage, a truncated file, weights from a different save or weights that hold NaN each give one clear
+//! line instead of garbage.
+//!
+//! **Atomic as a pair.** `config.json` is the commit record: a save is done the instant the new
+//! `config.json` is renamed into place, and it names its weights by content (length and hash), not by
+//! file name. A save goes:
+//!
+//! 1. the new weights are written to `model.next.safetensors` (temporary name, fsync, rename, fsync the
+//!    directory) — the old `config.json` still vouches for the old `model.safetensors`;
+//! 2. the new `config.json` is written the same way — it now vouches for `model.next.safetensors`;
+//! 3. `model.next.safetensors` is renamed over `model.safetensors`.
+//!
+//! [`load`] takes whichever of the two weights files matches `config.json`, so a kill at any instant
+//! leaves the previous checkpoint or the new one loadable, never neither; the next save (or
+//! [`RunDir::create`]) finishes an interrupted step 3 first. A learner sees `model.safetensors` and
+//! `config.json` only, except in the moment between steps 2 and 3. The layout of `config.json` is
+//! unchanged, so [`FORMAT_VERSION`] stays 1 and older checkpoints load as before.
+//!
+//! Saving goes through [`RunDir`]: the directory is locked against a second run, and each file is
+//! replaced only if it is ours (see [`crate::overwrite`]).
 
-use crate::overwrite::{OverwriteError, Replacing, guard_replace};
+use crate::limits::LimitError;
+use crate::overwrite::{OverwriteError, Replacing, sync_dir, write_atomic};
+use crate::rundir::{RunDir, RunDirError};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -16,6 +36,8 @@ use std::path::{Path, PathBuf};
 
 /// The weights file inside a checkpoint directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Where a save puts the new weights before its `config.json` commits to them (see the module docs).
+pub const NEXT_WEIGHTS_FILE: &str = "model.next.safetensors";
 /// The config file inside a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// The marker in both files that says "written by zero-to-gpt".
@@ -99,6 +121,21 @@ pub enum CheckpointError {
     Tensor(String),
     /// Saving would overwrite something that is not ours.
     Overwrite(OverwriteError),
+    /// The weights hold a NaN or an infinity: `tensor` is the first that does.
+    NonFinite { dir: PathBuf, tensor: String },
+    /// The run directory cannot be used (not a directory, unwritable, another run in it).
+    RunDir(RunDirError),
+    /// The checkpoint is too large for this machine.
+    Limit(LimitError),
+}
+
+impl From<RunDirError> for CheckpointError {
+    fn from(e: RunDirError) -> Self {
+        match e {
+            RunDirError::Overwrite(e) => Self::Overwrite(e),
+            other => Self::RunDir(other),
+        }
+    }
 }
 
 impl fmt::Display for CheckpointError {
@@ -121,6 +158,13 @@ impl fmt::Display for CheckpointError {
             Self::BadWeights(p, msg) => write!(f, "{}: {msg}", p.display()),
             Self::Tensor(msg) => write!(f, "checkpoint does not fit the model: {msg}"),
             Self::Overwrite(e) => e.fmt(f),
+            Self::NonFinite { dir, tensor } => write!(
+                f,
+                "the checkpoint holds NaN/inf weights (the run diverged): tensor `{tensor}` in {}",
+                dir.display()
+            ),
+            Self::RunDir(e) => e.fmt(f),
+            Self::Limit(e) => e.fmt(f),
         }
     }
 }
@@ -213,17 +257,30 @@ impl<C> Checkpoint<C> {
     }
 }
 
-/// Saves `tensors` and `config` into `dir` (created if needed). Returns a note when this replaced an
-/// earlier run of ours; refuses, touching nothing, if `config.json` or `model.safetensors` there is not ours.
+/// Saves `tensors` and `config` into `dir` (created if needed): [`RunDir::create`] then
+/// [`RunDir::save_checkpoint`], for a stage that saves once. Returns a note when this replaced an earlier
+/// run of ours; refuses, touching nothing, if a file there is not ours, `dir` is locked by another run,
+/// or a weight is NaN or infinite.
 pub fn save<C: Serialize>(
     dir: &Path,
     stage: &str,
     config: &C,
     tensors: &[NamedTensor],
 ) -> Result<Option<Replacing>, CheckpointError> {
+    check_tensors(dir, tensors)?; // before the directory is even created
+    let run = RunDir::create(dir, stage)?;
+    run.save_checkpoint(config, tensors)?;
+    Ok(run.replacing().cloned())
+}
+
+/// Shapes agree with lengths, names are unique, and every value is finite.
+fn check_tensors(
+    dir: &Path,
+    tensors: &[NamedTensor],
+) -> Result<BTreeMap<String, TensorInfo>, CheckpointError> {
     let mut manifest_tensors = BTreeMap::new();
     for t in tensors {
-        if t.shape.iter().product::<usize>() != t.data.len() {
+        if t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(t.data.len()) {
             return Err(CheckpointError::Tensor(format!(
                 "tensor `{}` has {} values, but shape {:?}",
                 t.name,
@@ -236,12 +293,23 @@ pub fn save<C: Serialize>(
             return Err(CheckpointError::Tensor(format!("tensor `{}` appears twice", t.name)));
         }
     }
+    if let Some((name, _)) = crate::guard::first_non_finite(tensors) {
+        return Err(CheckpointError::NonFinite { dir: dir.to_path_buf(), tensor: name.to_owned() });
+    }
+    Ok(manifest_tensors)
+}
 
-    std::fs::create_dir_all(dir).map_err(|e| CheckpointError::Io(dir.to_path_buf(), e))?;
-    let (config_path, weights_path) = (dir.join(CONFIG_FILE), dir.join(WEIGHTS_FILE));
-    let note_config = guard_replace(&config_path, is_our_config).map_err(CheckpointError::Overwrite)?;
-    let note_weights = guard_replace(&weights_path, is_our_weights).map_err(CheckpointError::Overwrite)?;
-
+/// The pair-atomic save of the module docs. The caller holds `dir`'s lock and has checked that every
+/// file it touches is absent or ours.
+pub(crate) fn save_pair<C: Serialize>(
+    dir: &Path,
+    stage: &str,
+    config: &C,
+    tensors: &[NamedTensor],
+) -> Result<(), CheckpointError> {
+    let manifest_tensors = check_tensors(dir, tensors)?;
+    let (config_path, weights_path, next_path) =
+        (dir.join(CONFIG_FILE), dir.join(WEIGHTS_FILE), dir.join(NEXT_WEIGHTS_FILE));
     let bytes =
         serialize_weights(tensors).map_err(|e| CheckpointError::BadWeights(weights_path.clone(), e))?;
     let manifest =
@@ -257,17 +325,92 @@ pub fn save<C: Serialize>(
         .map_err(|e| CheckpointError::BadConfig(config_path.clone(), e.to_string()))?;
     json.push('\n');
 
-    // Weights first: a crash between the two renames leaves a config that no longer matches them, which
-    // the hash in the config detects at load time.
-    write_atomic(&weights_path, &bytes)?;
-    write_atomic(&config_path, json.as_bytes())?;
-    Ok(note_config.or(note_weights))
+    settle(dir)?; // model.next.safetensors is about to be reused: finish or drop what it holds
+    write_atomic(&next_path, &bytes).map_err(CheckpointError::Overwrite)?; // 1
+    write_atomic(&config_path, json.as_bytes()).map_err(CheckpointError::Overwrite)?; // 2: the commit
+    promote(dir) // 3
+}
+
+/// Renames `model.next.safetensors` over `model.safetensors` (step 3 of a save).
+fn promote(dir: &Path) -> Result<(), CheckpointError> {
+    let (from, to) = (dir.join(NEXT_WEIGHTS_FILE), dir.join(WEIGHTS_FILE));
+    std::fs::rename(&from, &to).map_err(|e| CheckpointError::Io(to.clone(), e))?;
+    sync_dir(dir).map_err(CheckpointError::Overwrite)
+}
+
+/// Finishes a save that was interrupted between its steps 2 and 3 (`config.json` vouches for
+/// `model.next.safetensors`: promote it), or drops what one interrupted between 1 and 2 left
+/// (`model.next.safetensors` that no config vouches for). Leaves `model.next.safetensors` absent. The
+/// caller holds the lock, and has checked that the file, if any, is ours.
+pub(crate) fn settle(dir: &Path) -> Result<(), CheckpointError> {
+    let next = dir.join(NEXT_WEIGHTS_FILE);
+    if std::fs::symlink_metadata(&next).is_err() {
+        return Ok(());
+    }
+    let committed = read_manifest(&dir.join(CONFIG_FILE)).is_some_and(|m| matches(&next, &m).is_ok());
+    if committed {
+        promote(dir)
+    } else {
+        std::fs::remove_file(&next).map_err(|e| CheckpointError::Io(next.clone(), e))
+    }
+}
+
+/// The manifest of an ours `config.json`, if it has one.
+fn read_manifest(config_path: &Path) -> Option<Manifest> {
+    let text = read_config(config_path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return None;
+    }
+    serde_json::from_value(value.get("weights")?.clone()).ok()
+}
+
+/// The weights file in `dir` that its `config.json` vouches for: `model.safetensors` normally,
+/// `model.next.safetensors` just after an interrupted save. For tools that read the weights themselves.
+pub fn weights_path(dir: &Path) -> Result<PathBuf, CheckpointError> {
+    let config_path = dir.join(CONFIG_FILE);
+    if !config_path.exists() {
+        return Err(CheckpointError::NotFound(config_path));
+    }
+    let manifest = read_manifest(&config_path).ok_or(CheckpointError::NotOurs(config_path))?;
+    Ok(read_committed(dir, &manifest)?.0)
+}
+
+/// Reads whichever weights file matches `manifest`, `model.safetensors` first; the error is the one
+/// about `model.safetensors` when neither does.
+fn read_committed(dir: &Path, manifest: &Manifest) -> Result<(PathBuf, Vec<u8>), CheckpointError> {
+    let main = dir.join(WEIGHTS_FILE);
+    match matches(&main, manifest) {
+        Ok(bytes) => Ok((main, bytes)),
+        Err(e) => {
+            let next = dir.join(NEXT_WEIGHTS_FILE);
+            matches(&next, manifest).map(|bytes| (next, bytes)).map_err(|_| e)
+        }
+    }
+}
+
+/// The bytes of `path` if they are exactly the ones `manifest` describes (length first, so a huge file
+/// is never read).
+fn matches(path: &Path, manifest: &Manifest) -> Result<Vec<u8>, CheckpointError> {
+    let bad = |msg: String| CheckpointError::BadWeights(path.to_path_buf(), msg);
+    let len = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
+    if len != manifest.bytes {
+        return Err(bad(format!(
+            "{len} bytes, but {CONFIG_FILE} expects {} (truncated, or from another save)",
+            manifest.bytes
+        )));
+    }
+    let bytes = read(path)?;
+    if bytes.len() as u64 != manifest.bytes || fnv1a64_hex(&bytes) != manifest.fnv1a64 {
+        return Err(bad(format!("contents do not match {CONFIG_FILE} (corrupt, or from another save)")));
+    }
+    Ok(bytes)
 }
 
 /// Loads the checkpoint in `dir`, checking that it is ours, of `stage`, and whole.
 pub fn load<C: DeserializeOwned>(dir: &Path, stage: &str) -> Result<Checkpoint<C>, CheckpointError> {
     let config_path = dir.join(CONFIG_FILE);
-    let text = read(&config_path)?;
+    let text = read_config(&config_path)?;
     let value: serde_json::Value =
         serde_json::from_slice(&text).map_err(|_| CheckpointError::NotOurs(config_path.clone()))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
@@ -288,19 +431,13 @@ pub fn load<C: DeserializeOwned>(dir: &Path, stage: &str) -> Result<Checkpoint<C
     let file: ConfigFile<C> = serde_json::from_value(value)
         .map_err(|e| CheckpointError::BadConfig(config_path.clone(), e.to_string()))?;
 
-    let weights_path = dir.join(WEIGHTS_FILE);
-    let bytes = read(&weights_path)?;
+    crate::limits::check_memory(
+        &format!("the checkpoint in {}", dir.display()),
+        2 * u128::from(file.weights.bytes),
+    )
+    .map_err(CheckpointError::Limit)?;
+    let (weights_path, bytes) = read_committed(dir, &file.weights)?;
     let bad = |msg: String| CheckpointError::BadWeights(weights_path.clone(), msg);
-    if bytes.len() as u64 != file.weights.bytes {
-        return Err(bad(format!(
-            "{} bytes, but {CONFIG_FILE} expects {} (truncated, or from another save)",
-            bytes.len(),
-            file.weights.bytes
-        )));
-    }
-    if fnv1a64_hex(&bytes) != file.weights.fnv1a64 {
-        return Err(bad(format!("contents do not match {CONFIG_FILE} (corrupt, or from another save)")));
-    }
     let st =
         SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a valid safetensors file: {e}")))?;
     let mut tensors = BTreeMap::new();
@@ -323,21 +460,39 @@ pub fn load<C: DeserializeOwned>(dir: &Path, stage: &str) -> Result<Checkpoint<C
     if found != file.weights.tensors {
         return Err(bad(format!("tensors do not match the list in {CONFIG_FILE}")));
     }
+    let list: Vec<NamedTensor> = tensors.values().cloned().collect();
+    if let Some((name, _)) = crate::guard::first_non_finite(&list) {
+        return Err(CheckpointError::NonFinite { dir: dir.to_path_buf(), tensor: name.to_owned() });
+    }
     Ok(Checkpoint { stage: file.stage, config: file.config, tensors })
 }
 
 /// Whether `path` is a `config.json` written by [`save`] (any version, any stage).
 pub fn is_our_config(path: &Path) -> bool {
-    let Ok(text) = std::fs::read(path) else { return false };
+    let Ok(text) = read_config(path) else { return false };
     serde_json::from_slice::<serde_json::Value>(&text)
         .is_ok_and(|v| v.get("format").and_then(|f| f.as_str()) == Some(FORMAT))
 }
 
 /// Whether `path` is a safetensors file written by [`save`]: its header metadata carries our marker.
+/// Reads the header only (at most 100 MB of it), never the tensors.
 pub fn is_our_weights(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else { return false };
-    SafeTensors::read_metadata(&bytes).is_ok_and(|(_, meta)| {
-        meta.metadata().as_ref().and_then(|m| m.get("format")).map(String::as_str) == Some(FORMAT)
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut len = [0u8; 8];
+    if file.read_exact(&mut len).is_err() {
+        return false;
+    }
+    let len = u64::from_le_bytes(len);
+    if len > 100_000_000 {
+        return false;
+    }
+    let mut header = Vec::new();
+    if file.take(len).read_to_end(&mut header).is_err() || header.len() as u64 != len {
+        return false;
+    }
+    serde_json::from_slice::<serde_json::Value>(&header).is_ok_and(|h| {
+        h.get("__metadata__").and_then(|m| m.get("format")).and_then(|f| f.as_str()) == Some(FORMAT)
     })
 }
 
@@ -355,26 +510,26 @@ fn serialize_weights(tensors: &[NamedTensor]) -> Result<Vec<u8>, String> {
     safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`: readers see
-/// the old file or the new one, never a torn one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    use std::io::Write;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        CheckpointError::Io(path.to_path_buf(), e)
-    })
+/// Ours are a few kilobytes; anything over this is not ours and is not read.
+const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+fn read_config(path: &Path) -> Result<Vec<u8>, CheckpointError> {
+    let len = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
+    if len > MAX_CONFIG_BYTES {
+        return Err(CheckpointError::NotOurs(path.to_path_buf()));
+    }
+    read(path)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    std::fs::read(path).map_err(|e| match e.kind() {
+    std::fs::read(path).map_err(|e| io_error(path, e))
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> CheckpointError {
+    match e.kind() {
         std::io::ErrorKind::NotFound => CheckpointError::NotFound(path.to_path_buf()),
         _ => CheckpointError::Io(path.to_path_buf(), e),
-    })
+    }
 }
 
 /// 64-bit FNV-1a: a fingerprint tying `config.json` to the exact weights file it was saved with.

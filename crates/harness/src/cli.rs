@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, NamedTensor};
 use crate::pyrandom::{PyRandom, PyRandomState};
+use crate::rundir::RunDir;
 use crate::vocab::Vocab;
 
 /// What a stage is, for the shared command line: its flags, how it trains, saves, loads and samples.
@@ -37,6 +38,9 @@ pub trait Stage: 'static {
     /// The stage's own subcommands ([`NoExtras`] for none).
     type Extra: Subcommand;
 
+    /// Refuses flags that cannot train, with one line naming the flag: checked before the run directory
+    /// is touched.
+    fn validate(config: &Self::Config) -> Result<()>;
     /// Trains a model on `data`, writing the run log to `log` and the report to `out`.
     fn train(
         config: &Self::Config,
@@ -149,6 +153,7 @@ pub fn defaults<A: Args>() -> A {
 pub fn main<S: Stage>() -> ExitCode {
     let command = conventions(Cli::<S>::command().name(S::NAME).about(S::ABOUT));
     let cli = Cli::<S>::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
+    crate::run::stop_on_ctrl_c();
     match run::<S>(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -159,9 +164,14 @@ pub fn main<S: Stage>() -> ExitCode {
 }
 
 /// In every subcommand: a negative number is a value (`--learning-rate -0.01`, which the stage's check
-/// then refuses with a reason), not a flag; and a flag given twice takes its last value.
+/// then refuses with a reason), not a flag; and a flag given twice takes its last value. (Only an
+/// argument that takes a value can take a negative one: clap refuses the setting on a switch.)
 fn conventions(command: clap::Command) -> clap::Command {
-    command.args_override_self(true).mut_args(|a| a.allow_negative_numbers(true)).mut_subcommands(conventions)
+    let negative = |a: clap::Arg| {
+        let takes_value = a.get_action().takes_values();
+        a.allow_negative_numbers(takes_value)
+    };
+    command.args_override_self(true).mut_args(negative).mut_subcommands(conventions)
 }
 
 fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
@@ -200,19 +210,26 @@ fn default_dir<S: Stage>() -> PathBuf {
     Path::new("runs").join(S::NAME)
 }
 
-/// Trains, then saves the checkpoint; returns the trained model and where it was saved.
+/// Trains, then saves the checkpoint; returns the trained model and where it was saved. The run
+/// directory is checked (writable, nothing in it that is not ours) and locked before any work, so a
+/// refusal never comes after a long run, and a second run into the same directory is refused.
 pub fn train_and_save<S: Stage>(
     args: &TrainArgs<S::Config>,
     out: &mut dyn Write,
 ) -> Result<(Trained<S::Model>, PathBuf)> {
     let data = args.data.clone().unwrap_or_else(crate::default_data_path);
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
+    S::validate(&args.config)?;
+    let run_dir = RunDir::create(&dir, S::NAME)?;
+    if let Some(note) = run_dir.replacing() {
+        eprintln!("note: {note}");
+    }
     let trained = S::train(&args.config, &data, &dir.join(crate::runlog::LOG_FILE), out)?;
     out.flush()?;
     let saved =
         Saved { config: args.config.clone(), vocab: trained.vocab.clone(), sample_rng: trained.rng.state() };
-    // (Replacing an earlier run was already said when the run log replaced its log.)
-    checkpoint::save(&dir, S::NAME, &saved, &S::named_parameters(&trained.model))
+    run_dir
+        .save_checkpoint(&saved, &S::named_parameters(&trained.model))
         .context("training finished but the checkpoint was not saved")?;
     eprintln!("checkpoint saved in {}", dir.display());
     Ok((trained, dir))
@@ -223,4 +240,56 @@ pub fn load<S: Stage>(dir: &Path) -> Result<(S::Model, Saved<S::Config>)> {
     let ckpt = checkpoint::load::<Saved<S::Config>>(dir, S::NAME)?;
     let model = S::from_checkpoint(&ckpt)?;
     Ok((model, ckpt.config))
+}
+
+/// The flags of a figure subcommand: which data, and where to write the figure.
+#[derive(Args, Clone, Debug)]
+pub struct FigureArgs {
+    /// Text to draw from, one document per line [default: the repo's data/names.txt].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Where to write the figure: STEM.png and STEM.svg [default: runs/<stage>/<figure>].
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
+}
+
+impl FigureArgs {
+    /// The documents of `--data`.
+    pub fn docs(&self) -> Result<Vec<String>> {
+        Ok(crate::load_docs(&self.data.clone().unwrap_or_else(crate::default_data_path))?)
+    }
+
+    /// `--figure`, or `runs/<stage>/<name>` for the stage that runs this binary.
+    pub fn stem(&self, name: &str) -> PathBuf {
+        self.figure.clone().unwrap_or_else(|| {
+            let stage = std::env::args().next().map(PathBuf::from);
+            let stage = stage.as_deref().and_then(Path::file_stem).map(|s| s.to_string_lossy().into_owned());
+            Path::new("runs").join(stage.unwrap_or_default()).join(name)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Parser)]
+    struct Flags {
+        /// A switch.
+        #[arg(long)]
+        batchnorm: bool,
+        /// A value.
+        #[arg(long, default_value_t = 0.1)]
+        learning_rate: f64,
+    }
+
+    #[test]
+    fn the_conventions_hold_for_switches_and_values() {
+        let command = conventions(Flags::command());
+        command.clone().debug_assert(); // clap's own checks: a switch may not allow negative numbers
+        let matches = command.try_get_matches_from(["x", "--batchnorm", "--learning-rate", "-0.5"]).unwrap();
+        let flags = Flags::from_arg_matches(&matches).unwrap();
+        assert!(flags.batchnorm);
+        assert_eq!(flags.learning_rate, -0.5);
+    }
 }

@@ -8,7 +8,9 @@
 //! what `str.isspace()` calls whitespace (see [`is_py_space`]). Other Unicode line separators (`\u{2028}`,
 //! `\x0c`, …) do not split lines — `split('\n')` only splits at `\n` — but are stripped from the ends.
 
+use crate::limits::{LimitError, MAX_DATA_BYTES, check_memory, human_bytes};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why the documents could not be loaded; each prints as one line naming the file.
@@ -22,6 +24,10 @@ pub enum DataError {
     NotUtf8 { path: PathBuf, line: usize },
     /// Nothing but whitespace: no documents to learn from.
     Empty(PathBuf),
+    /// Larger than [`MAX_DATA_BYTES`].
+    TooLarge(PathBuf),
+    /// Its documents would not fit in the memory a run may use.
+    Memory(LimitError),
 }
 
 impl fmt::Display for DataError {
@@ -39,6 +45,13 @@ impl fmt::Display for DataError {
             Self::Empty(p) => {
                 write!(f, "data file {} holds no documents (it is empty or all whitespace)", p.display())
             }
+            Self::TooLarge(p) => write!(
+                f,
+                "data file {} is larger than {}, the most a stage reads",
+                p.display(),
+                human_bytes(u128::from(MAX_DATA_BYTES))
+            ),
+            Self::Memory(e) => e.fmt(f),
         }
     }
 }
@@ -54,11 +67,30 @@ pub fn default_data_path() -> PathBuf {
 }
 
 /// Reads the documents of `path`, one per non-blank line, stripped like Python's `str.strip()`.
+///
+/// Refuses a file larger than [`MAX_DATA_BYTES`] (checked before reading a regular file, and by reading
+/// at most one byte more than the cap from anything else, such as a pipe or `/dev/zero`), and one whose
+/// documents would need more memory than [`check_memory`] allows.
 pub fn load_docs(path: &Path) -> Result<Vec<String>, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let io_err = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::NotFound(path.to_path_buf()),
         _ => DataError::Io(path.to_path_buf(), e),
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if meta.is_file() && meta.len() > MAX_DATA_BYTES {
+        return Err(DataError::TooLarge(path.to_path_buf()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_DATA_BYTES + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.len() as u64 > MAX_DATA_BYTES {
+        return Err(DataError::TooLarge(path.to_path_buf()));
+    }
+    // What parsing holds at its peak: the text and its newline-normalised copy, and for each line a
+    // String (24 bytes) plus its heap block (at least 16 with the allocator's bookkeeping) and bytes.
+    let lines = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u128 + 1;
+    let estimate = 3 * bytes.len() as u128 + lines * 40;
+    check_memory(&format!("data file {}", path.display()), estimate).map_err(DataError::Memory)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| DataError::NotUtf8 {
         path: path.to_path_buf(),
         line: line_breaks(&bytes[..e.valid_up_to()]) + 1,

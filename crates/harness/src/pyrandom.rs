@@ -34,11 +34,15 @@ impl fmt::Debug for PyRandom {
     }
 }
 
-/// Why `random.choices` refused its weights (Python raises `ValueError` for the same cases).
+/// Why `random.choices` refused its weights. Python raises `ValueError` for an empty list and for a
+/// total that is not positive or not finite; we also refuse a single NaN, infinite or negative weight,
+/// which Python would quietly bisect over, since from a model it always means something went wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChoicesError {
     /// There is nothing to choose from.
     Empty,
+    /// Weight `index` is NaN, infinite or negative.
+    BadWeight { index: usize, value: f64 },
     /// The weights add up to zero or less.
     NonPositiveTotal(f64),
     /// The weights add up to infinity or NaN (a diverged model, typically).
@@ -49,6 +53,10 @@ impl fmt::Display for ChoicesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => write!(f, "cannot sample: no weights to choose from"),
+            Self::BadWeight { index, value } => write!(
+                f,
+                "cannot sample: weight {index} is {value}, not a finite number >= 0 (the model diverged?)"
+            ),
             Self::NonPositiveTotal(t) => {
                 write!(f, "cannot sample: weights add up to {t}, not more than zero")
             }
@@ -246,22 +254,19 @@ impl PyRandom {
         }
     }
 
-    /// `random.choices(range(len(weights)), weights=weights)[0]`: the index of one draw.
-    ///
-    /// # Panics
-    /// Where Python raises `ValueError` (see [`ChoicesError`]); use [`PyRandom::try_choices`] to get the
-    /// error instead.
-    pub fn choices(&mut self, weights: &[f64]) -> usize {
-        self.try_choices(weights).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`PyRandom::choices`] that reports bad weights as an error instead of panicking.
+    /// `random.choices(range(len(weights)), weights=weights)[0]`: the index of one draw, or an error for
+    /// weights no distribution has (see [`ChoicesError`]); it never panics.
     pub fn try_choices(&mut self, weights: &[f64]) -> Result<usize, ChoicesError> {
         Ok(self.try_choices_k(weights, 1)?[0])
     }
 
     /// `random.choices(range(len(weights)), weights=weights, k=k)`: `k` draws with replacement.
     pub fn try_choices_k(&mut self, weights: &[f64], k: usize) -> Result<Vec<usize>, ChoicesError> {
+        if let Some((index, &value)) =
+            weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(ChoicesError::BadWeight { index, value });
+        }
         // cum_weights = list(itertools.accumulate(weights)): running sums, left to right.
         let cum: Vec<f64> = weights
             .iter()
@@ -275,6 +280,7 @@ impl PyRandom {
             return Err(ChoicesError::NonPositiveTotal(total));
         }
         if !total.is_finite() {
+            // Finite weights whose sum overflows (1e308 twice).
             return Err(ChoicesError::NonFiniteTotal(total));
         }
         let hi = cum.len() - 1;
@@ -282,8 +288,7 @@ impl PyRandom {
     }
 }
 
-/// Python's `bisect.bisect_right(a, x, 0, hi)`, literally, so that even unsorted running sums (negative
-/// weights) land where Python's would.
+/// Python's `bisect.bisect_right(a, x, 0, hi)`, literally.
 fn bisect_right(a: &[f64], x: f64, mut hi: usize) -> usize {
     let mut lo = 0;
     while lo < hi {

@@ -7,16 +7,31 @@
 //!     if run.step(step, loss, tokens)? {
 //!         run.eval(step, evaluate(&model, &val))?;
 //!     }
+//!     if run.stopping() {
+//!         break; // Ctrl-C: keep what was learned so far
+//!     }
 //! }
 //! ```
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::progress::Progress;
 use crate::runlog::{Record, RunLogWriter};
+
+/// Set by Ctrl-C (or SIGTERM): the run stops after the step under way, evaluates, and is saved.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C stop training cleanly instead of killing the process: the step under way finishes, the
+/// run is evaluated and logged, the stage returns its model, and the checkpoint is saved. A second
+/// Ctrl-C while that happens is ignored; `kill -9` is not, and leaves the previous checkpoint.
+pub fn stop_on_ctrl_c() {
+    // Only fails if a handler is already set (a test calling this twice): then one is there.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
 
 /// A training run in progress.
 pub struct Run {
@@ -27,6 +42,8 @@ pub struct Run {
     progress: Progress,
     start: Instant,
     tokens_seen: u64,
+    /// Set once training was interrupted: the loop should end after this step's evaluation.
+    stopping: bool,
     /// Sum and count of the minibatch losses since the last evaluation: the logged train loss.
     since_eval: (f64, usize),
 }
@@ -46,10 +63,8 @@ impl Run {
         log: Option<&Path>,
         progress: Progress,
     ) -> Result<Run> {
+        // (Replacing an earlier run is said by the run directory's check, before training.)
         let log = log.map(RunLogWriter::create).transpose()?;
-        if let Some(note) = log.as_ref().and_then(RunLogWriter::replacing) {
-            eprintln!("note: {note}");
-        }
         Ok(Run {
             stage: stage.to_owned(),
             steps,
@@ -58,35 +73,38 @@ impl Run {
             progress,
             start: Instant::now(),
             tokens_seen: 0,
+            stopping: false,
             since_eval: (0.0, 0),
         })
     }
 
     /// Records step `step` (0-based), which learned from `tokens` predictions with mean loss `loss`.
-    /// Stops the run on a loss that is not a finite number. Returns whether to evaluate now: every
+    /// Stops the run on a loss that is not a finite number or explodes (see [`crate::guard`]). Returns whether to evaluate now: every
     /// `eval_interval` steps and after the last.
     pub fn step(&mut self, step: usize, loss: f64, tokens: usize) -> Result<bool> {
-        if !loss.is_finite() {
-            bail!("the loss became {loss} at step {}: lower --learning-rate", step + 1);
-        }
+        crate::guard::check_loss(step + 1, loss)?;
         self.tokens_seen += tokens as u64;
         self.since_eval = (self.since_eval.0 + loss, self.since_eval.1 + 1);
         self.progress.step(step, loss);
         let done = step + 1;
-        Ok(done == self.steps || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
+        if INTERRUPTED.load(Ordering::SeqCst) && !self.stopping {
+            self.stopping = true;
+            self.progress.println(format!("interrupted: stopping after step {step}, evaluating and saving"));
+        }
+        Ok(self.stopping
+            || done == self.steps
+            || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
     }
 
     /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
     /// mean minibatch loss since the previous evaluation. Prints it and appends it to the log.
     pub fn eval(&mut self, step: usize, val_loss: f64) -> Result<()> {
-        if !val_loss.is_finite() {
-            bail!("the validation loss became {val_loss} at step {}: lower --learning-rate", step + 1);
-        }
+        crate::guard::check_val(step + 1, val_loss)?;
         let (sum, n) = std::mem::take(&mut self.since_eval);
         let train_loss = (n > 0).then(|| sum / n as f64);
         let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));
         self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}"));
-        self.record(&self.stage.clone(), step + 1, train_loss, Some(val_loss))
+        self.record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss))
     }
 
     /// Appends a record of its own to the log (e.g. a second model trained in the same run).
@@ -94,6 +112,7 @@ impl Run {
         &mut self,
         stage: &str,
         step: usize,
+        tokens_seen: u64,
         train_loss: Option<f64>,
         val_loss: Option<f64>,
     ) -> Result<()> {
@@ -101,12 +120,18 @@ impl Run {
         let record = Record {
             stage: stage.to_owned(),
             step,
-            tokens_seen: self.tokens_seen,
+            tokens_seen,
             elapsed_s: self.start.elapsed().as_secs_f64(),
             train_loss,
             val_loss,
         };
         log.append(&record).context("writing the run log")
+    }
+
+    /// Whether training was interrupted (Ctrl-C): the loop ends after this step's evaluation, and
+    /// the model trained so far is returned and saved.
+    pub fn stopping(&self) -> bool {
+        self.stopping
     }
 
     /// Training tokens seen so far.

@@ -5,7 +5,7 @@
 //! {"stage":"bigram","step":100,"tokens_seen":3200,"elapsed_s":0.41,"train_loss":2.47,"val_loss":null}
 //! ```
 
-use crate::overwrite::{OverwriteError, Replacing, guard_replace};
+use crate::overwrite::{OverwriteError, Replacing, create_fresh, guard_replace};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs::File;
@@ -69,13 +69,15 @@ pub struct RunLogWriter {
 
 impl RunLogWriter {
     /// Starts a fresh log at `path`, creating its directory. An existing file there is replaced only if it
-    /// is ours: it sits in one of our run directories, or it reads back as a run log.
+    /// is ours ([`is_our_log`]: it reads back as a run log), and never through a symlink: the new file is
+    /// created under a temporary name and renamed into place. ([`crate::rundir::RunDir::log`] is this for
+    /// a run directory.)
     pub fn create(path: &Path) -> Result<Self, RunLogError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| RunLogError::Io(dir.to_path_buf(), e))?;
         }
-        let replacing = guard_replace(path, |p| read_run_log(p).is_ok()).map_err(RunLogError::Overwrite)?;
-        let file = File::create(path).map_err(|e| RunLogError::Io(path.to_path_buf(), e))?;
+        let replacing = guard_replace(path, is_our_log).map_err(RunLogError::Overwrite)?;
+        let file = create_fresh(path).map_err(RunLogError::Overwrite)?;
         Ok(Self { file, path: path.to_path_buf(), replacing })
     }
 
@@ -98,6 +100,31 @@ impl RunLogWriter {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Whether `path` is a run log of ours: empty (a run killed before its first evaluation), or every
+/// complete line a [`Record`] with at least one of them, and at most a torn last line after them (a run
+/// killed mid-write). Files over 1 GiB are not read, and not ours.
+pub fn is_our_log(path: &Path) -> bool {
+    if std::fs::metadata(path).map_or(true, |m| m.len() > crate::limits::MAX_DATA_BYTES) {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    if text.is_empty() {
+        return true;
+    }
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => return false, // one unterminated line: nothing proves it is a log
+    };
+    let mut records = 0;
+    for line in complete.lines().filter(|l| !l.trim().is_empty()) {
+        if serde_json::from_str::<Record>(line).is_err() {
+            return false;
+        }
+        records += 1;
+    }
+    records > 0
 }
 
 /// Reads a run log back, every non-blank line a [`Record`]; a bad line is named in the error.

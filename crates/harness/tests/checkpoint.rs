@@ -62,13 +62,14 @@ fn round_trip_is_exact() {
     assert_eq!(json["format"], checkpoint::FORMAT);
     assert_eq!(json["version"], checkpoint::FORMAT_VERSION);
     assert_eq!(json["config"]["n_embd"], 3);
-    // No temporary files are left behind.
+    // No temporary files are left behind: the checkpoint, and the (empty) lock file of the run directory.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, [CONFIG_FILE, WEIGHTS_FILE]);
+    assert_eq!(names, [harness::rundir::LOCK_FILE, CONFIG_FILE, WEIGHTS_FILE]);
+    assert_eq!(std::fs::read(dir.join(harness::rundir::LOCK_FILE)).unwrap(), b"");
 }
 
 #[test]
@@ -216,7 +217,9 @@ fn a_file_where_the_directory_should_be_is_an_error() {
     std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
     std::fs::write(&dir, "x").unwrap();
     let err = checkpoint::save(&dir, "mlp", &config(), &tensors()).unwrap_err();
-    assert!(matches!(err, CheckpointError::Io(..)), "{err:?}");
+    assert!(matches!(err, CheckpointError::RunDir(_)), "{err:?}");
+    assert_eq!(err.to_string(), format!("--out {} is a file, not a directory", dir.display()));
+    assert_eq!(std::fs::read(&dir).unwrap(), b"x");
     std::fs::remove_file(&dir).unwrap();
 }
 

@@ -164,7 +164,8 @@ fn choices_matches_python() {
     assert_eq!(got, [3, 0, 1, 1, 3, 3, 4, 0, 2, 0, 1, 2, 0, 1, 3, 2, 1, 2, 3, 0]);
     // One draw at a time is the same stream.
     let mut r = PyRandom::new(42);
-    let one_by_one: Vec<usize> = (0..20).map(|_| r.choices(&[0.1, 0.2, 0.3, 0.25, 0.15])).collect();
+    let one_by_one: Vec<usize> =
+        (0..20).map(|_| r.try_choices(&[0.1, 0.2, 0.3, 0.25, 0.15]).unwrap()).collect();
     assert_eq!(one_by_one, got);
 }
 
@@ -177,14 +178,31 @@ fn choices_never_picks_zero_weights() {
 }
 
 #[test]
-fn choices_refuses_what_python_refuses() {
+fn choices_refuses_what_python_refuses_and_any_bad_weight() {
     let mut r = PyRandom::new(0);
     assert_eq!(r.try_choices(&[]), Err(ChoicesError::Empty));
     assert_eq!(r.try_choices(&[0.0, 0.0]), Err(ChoicesError::NonPositiveTotal(0.0)));
-    assert!(matches!(r.try_choices(&[1.0, f64::NAN]), Err(ChoicesError::NonFiniteTotal(t)) if t.is_nan()));
-    assert_eq!(r.try_choices(&[1.0, f64::INFINITY]), Err(ChoicesError::NonFiniteTotal(f64::INFINITY)));
-    let msg = r.try_choices(&[f64::NAN]).unwrap_err().to_string();
-    assert!(msg.starts_with("cannot sample") && !msg.contains('\n'), "{msg}");
+    assert!(matches!(
+        r.try_choices(&[1.0, f64::NAN]),
+        Err(ChoicesError::BadWeight { index: 1, value }) if value.is_nan()
+    ));
+    assert_eq!(
+        r.try_choices(&[1.0, f64::INFINITY]),
+        Err(ChoicesError::BadWeight { index: 1, value: f64::INFINITY })
+    );
+    assert_eq!(
+        r.try_choices(&[f64::NEG_INFINITY, 1.0]),
+        Err(ChoicesError::BadWeight { index: 0, value: f64::NEG_INFINITY })
+    );
+    // Python would bisect over a negative weight when the total is positive; from a model it is a bug.
+    assert_eq!(r.try_choices(&[0.5, -0.25, 1.0]), Err(ChoicesError::BadWeight { index: 1, value: -0.25 }));
+    // Every weight finite, but their sum is not.
+    assert_eq!(r.try_choices(&[f64::MAX, f64::MAX]), Err(ChoicesError::NonFiniteTotal(f64::INFINITY)));
+    assert_eq!(r.try_choices_k(&[0.0], 3), Err(ChoicesError::NonPositiveTotal(0.0)));
+    for bad in [&[][..], &[f64::NAN], &[0.0, 0.0], &[-1.0], &[f64::MAX, f64::MAX]] {
+        let msg = r.try_choices(bad).unwrap_err().to_string();
+        assert!(msg.starts_with("cannot sample") && !msg.contains('\n'), "{msg}");
+    }
     // Refusals consume no randomness: the stream is still at its start.
     assert_eq!(r.genrand_u32(), 3626764237);
 }

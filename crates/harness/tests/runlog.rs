@@ -83,12 +83,30 @@ fn someone_elses_file_is_refused_and_kept() {
 }
 
 #[test]
-fn any_file_in_one_of_our_run_dirs_may_be_replaced() {
+fn ownership_is_per_file_not_per_run_dir() {
+    // A run directory of ours (its config.json is ours) does not make a garbage log.jsonl beside it ours.
     let dir = fresh_dir("run-dir");
     harness::checkpoint::save(&dir, "bigram", &(), &[harness::NamedTensor::f32("w", &[1], vec![1.0])])
         .unwrap();
     let path = dir.join(LOG_FILE);
     std::fs::write(&path, "half a line from a crash {\"sta").unwrap();
-    let w = RunLogWriter::create(&path).unwrap();
-    assert!(w.replacing().is_some());
+    let err = RunLogWriter::create(&path).unwrap_err();
+    assert!(err.to_string().starts_with("refusing to overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "half a line from a crash {\"sta");
+}
+
+#[test]
+fn a_log_torn_by_a_kill_after_a_record_is_still_ours() {
+    let dir = fresh_dir("torn");
+    let path = dir.join(LOG_FILE);
+    let mut w = RunLogWriter::create(&path).unwrap();
+    w.append(&record(1, Some(2.0))).unwrap();
+    drop(w);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"stage\":\"bi");
+    std::fs::write(&path, &text).unwrap();
+    assert!(harness::runlog::is_our_log(&path));
+    assert!(RunLogWriter::create(&path).unwrap().replacing().is_some());
+    std::fs::write(&path, "").unwrap();
+    assert!(harness::runlog::is_our_log(&path), "an empty log (killed before its first record) is ours");
 }

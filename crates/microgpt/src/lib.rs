@@ -37,6 +37,10 @@ impl harness::cli::Stage for Stage {
     type Model = model::Gpt;
     type Extra = harness::cli::NoExtras;
 
+    fn validate(config: &Self::Config) -> Result<()> {
+        config.validate()
+    }
+
     fn train(
         config: &Self::Config,
         data: &Path,

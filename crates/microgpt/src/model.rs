@@ -13,8 +13,7 @@ use crate::config::{Config, ModelConfig};
 /// A weight matrix, one row per output: `linear` takes the dot product of each row with the input.
 pub type Matrix = Vec<Vec<Value>>;
 
-/// All the knowledge of the model: microGPT's `state_dict`, the weight matrices by name (sorted by name,
-/// not in insertion order: no matter, the weights are drawn in the order below, Adam treats each alone).
+/// All the knowledge of the model: microGPT's `state_dict`, the weight matrices by name (in name order).
 pub struct Gpt {
     pub config: ModelConfig,
     pub state_dict: BTreeMap<String, Matrix>,
@@ -53,7 +52,6 @@ impl Gpt {
 // ANCHOR: model
 /// Per layer, the key (or value) vector of every position so far: microGPT's `keys` (or `values`).
 pub type Cache = Vec<Vec<Vec<Value>>>;
-
 /// `[sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]`: one dot-product node per row of `w`, adding
 /// in Python's order (`Value::matvec` sums four rows side by side, to the same bits).
 fn linear(x: &[Value], w: &Matrix) -> Vec<Value> {

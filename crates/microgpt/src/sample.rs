@@ -12,7 +12,7 @@ use crate::model::{Gpt, softmax};
 
 // ANCHOR: sample
 /// One new name. `random.choices` over the probabilities, exactly as microGPT draws it.
-pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> String {
+pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> Result<String> {
     let (_scope, _no_grad) = (Tape::scope(), Tape::no_grad());
     let (mut keys, mut values) = (vec![vec![]; model.config.n_layer], vec![vec![]; model.config.n_layer]);
     let mut token_id = vocab.bos();
@@ -21,13 +21,13 @@ pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) 
         let logits = model.gpt(token_id, pos_id, &mut keys, &mut values);
         let scaled: Vec<Value> = logits.iter().map(|&l| l / temperature).collect();
         let weights: Vec<f64> = softmax(&scaled).iter().map(|p| p.data()).collect();
-        token_id = rng.choices(&weights);
+        token_id = rng.try_choices(&weights)?; // an error, not a panic, for NaN weights
         if token_id == vocab.bos() {
             break;
         }
         sample.push(token_id);
     }
-    vocab.decode(&sample)
+    Ok(vocab.decode(&sample))
 }
 
 /// microGPT's inference section: a header, then numbered samples.
@@ -41,7 +41,7 @@ pub fn print_samples(
     cfg.validate()?;
     writeln!(out, "\n--- inference (new, hallucinated names) ---")?;
     for i in 0..cfg.num_samples {
-        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng))?;
+        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng)?)?;
     }
     Ok(())
 }

@@ -56,6 +56,9 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         if run.step(step, loss.data(), n)? && !data.val.is_empty() {
             run.eval(step, eval_fast::evaluate(&model, &data.val))?; // = `evaluate` below, faster
         }
+        if run.stopping() {
+            break; // Ctrl-C: keep what was learned so far
+        }
     }
     run.finish();
     if end == '\r' {
@@ -67,8 +70,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
 // ANCHOR_END: training
 
 // ANCHOR: loss
-/// The loss of one document (`[BOS, …, BOS]`): the mean over its positions of -log p(next token),
-/// and how many positions that is.
+/// The loss of one document (`[BOS, …, BOS]`): the mean of -log p(next token), and over how many.
 pub fn doc_loss(model: &Gpt, tokens: &[usize]) -> (Value, usize) {
     let n = model.config.block_size.min(tokens.len() - 1);
     let (mut keys, mut values) = (vec![vec![]; model.config.n_layer], vec![vec![]; model.config.n_layer]);
@@ -83,8 +85,7 @@ pub fn doc_loss(model: &Gpt, tokens: &[usize]) -> (Value, usize) {
     (Value::sum(&losses) * (1.0 / n as f64), n)
 }
 
-/// The validation loss as the chapter explains it: the mean of -log p(next token) over every position
-/// of every document in `docs`, one document at a time, with no gradients recorded.
+/// The validation loss: the mean of -log p(next token) over every position of `docs`, one at a time.
 pub fn evaluate(model: &Gpt, docs: &[Vec<usize>]) -> f64 {
     let _eval = Tape::no_grad();
     let (mut total, mut count) = (0.0, 0);

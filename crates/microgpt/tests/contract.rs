@@ -82,7 +82,7 @@ fn a_diverging_run_stops_with_one_line() {
     let out = temp_dir("nan");
     let output =
         microgpt(&["train", "--steps", "50", "--learning-rate", "1e30", "--out", out.to_str().unwrap()]);
-    assert_one_line_error(&output, "the loss became");
+    assert_one_line_error(&output, "training diverged");
 }
 
 #[test]

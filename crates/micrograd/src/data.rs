@@ -1,17 +1,21 @@
-//! The data as this stage reads it: every name as `[BOS, c1, …, cn, BOS]`, split the canonical 80/10/10
-//! way into training and validation names.
+//! The data as this stage reads it: every word as `[BOS, c1, …, ck, BOS]`, split the canonical 80/10/10
+//! way.
 
 use anyhow::{Result, ensure};
 use harness::{Split, Vocab};
 
-/// The names, tokenised and split.
+/// The words, tokenised and split.
 pub struct Dataset {
-    /// Characters ↔ ids: every character of the file, so validation names encode too.
+    /// Characters ↔ ids: every character of the file, so validation words encode too.
     pub vocab: Vocab,
-    /// The training names.
+    /// Every word of the file, in file order (the lecture counts them all).
+    pub all: Vec<Vec<usize>>,
+    /// The training words.
     pub train: Vec<Vec<usize>>,
-    /// The validation names.
+    /// The validation words.
     pub val: Vec<Vec<usize>>,
+    /// The test words.
+    pub test: Vec<Vec<usize>>,
 }
 
 impl Dataset {
@@ -21,12 +25,18 @@ impl Dataset {
         let split = Split::new(docs);
         ensure!(
             !split.train.is_empty() && !split.val.is_empty(),
-            "{} names are too few to split 80/10/10 into training and validation names",
+            "{} words are too few to split 80/10/10 into training and validation words",
             docs.len()
         );
         let encode = |words: &[String]| -> Result<Vec<Vec<usize>>> {
             words.iter().map(|w| Ok(vocab.encode_with_bos(w)?)).collect()
         };
-        Ok(Dataset { train: encode(&split.train)?, val: encode(&split.val)?, vocab })
+        Ok(Dataset {
+            all: encode(docs)?,
+            train: encode(&split.train)?,
+            val: encode(&split.val)?,
+            test: encode(&split.test)?,
+            vocab,
+        })
     }
 }

@@ -42,6 +42,9 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         if run.step(step, loss.data(), losses.len())? {
             run.eval(step, evaluate(&model, &data.val))?;
         }
+        if run.stopping() {
+            break; // Ctrl-C: keep what was learned so far
+        }
     }
     // ANCHOR_END: step
     run.finish();

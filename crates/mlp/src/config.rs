@@ -1,10 +1,34 @@
-//! The hyperparameters, with the lecture's values as defaults and its names as flags.
+//! The hyperparameters: the lecture's values as defaults, Karpathy's names as flags (doc comments
+//! become `--help`), saved in the checkpoint beside the weights.
 
 use anyhow::{Result, ensure};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-/// The shape of the network (everything needed to rebuild it from a checkpoint).
+/// Everything `train` takes: the model's shape and how to train it.
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Config {
+    #[command(flatten)]
+    pub model: ModelConfig,
+    #[command(flatten)]
+    pub train: TrainConfig,
+}
+
+impl Config {
+    /// Refuses settings that cannot train, with one clear line naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.train.validate()?;
+        ensure!(
+            !self.model.uses_batchnorm() || self.train.batch_size > 1,
+            "batch norm needs --batch-size of at least 2 (a batch of one has no spread to normalise by)"
+        );
+        Ok(())
+    }
+}
+
+// ANCHOR: model_config
+/// The shape of the model (everything needed to rebuild it from a checkpoint).
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ModelConfig {
     /// Context length: how many characters the model sees to predict the next one.
@@ -16,6 +40,12 @@ pub struct ModelConfig {
     /// Number of tanh neurons in the hidden layer (in each hidden layer, with --wavenet).
     #[arg(long, default_value_t = 200)]
     pub n_hidden: usize,
+    /// Start with a near-uniform prediction: output weights ×0.01, output biases 0 (makemore part 3).
+    #[arg(long)]
+    pub scale_output: bool,
+    /// Kaiming init for tanh: hidden weights ~ N(0, (5/3)² / fan_in), biases ×0.01 (makemore part 3).
+    #[arg(long)]
+    pub kaiming: bool,
     /// Batch-normalise the hidden pre-activations (makemore part 3); the hidden biases are then dropped.
     #[arg(long)]
     pub batchnorm: bool,
@@ -27,6 +57,7 @@ pub struct ModelConfig {
     #[arg(skip)]
     pub vocab_size: usize,
 }
+// ANCHOR_END: model_config
 
 impl ModelConfig {
     /// Whether the hidden layers are batch-normalised.
@@ -50,30 +81,24 @@ impl ModelConfig {
     }
 }
 
-/// How to initialise and train: minibatch SGD, the learning rate cut tenfold halfway.
+/// How to train: minibatch SGD, the learning rate cut tenfold halfway.
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Number of training steps (one minibatch each).
+    /// Number of optimisation steps.
     #[arg(long, default_value_t = 200_000)]
     pub steps: usize,
-    /// Examples per minibatch.
+    /// Examples per step, drawn at random from the training split.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// SGD step size for the first half of training; the second half uses a tenth of it.
+    /// Step size of plain SGD for the first half of training; the second half uses a tenth of it.
     #[arg(long, default_value_t = 0.1)]
     pub learning_rate: f64,
+    /// Measure the loss on the validation examples every this many steps (0: only after the last step).
+    #[arg(long, default_value_t = 20_000)]
+    pub eval_interval: usize,
     /// Seed of the random stream (the initial weights, the minibatches, then sampling).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Measure the loss on the whole train and validation splits every this many steps (0: only at the end).
-    #[arg(long, default_value_t = 20_000)]
-    pub eval_interval: usize,
-    /// Start with a near-uniform prediction: output weights ×0.01, output biases 0 (makemore part 3).
-    #[arg(long)]
-    pub scale_output: bool,
-    /// Kaiming init for tanh: hidden weights ~ N(0, (5/3)² / fan_in), biases ×0.01 (makemore part 3).
-    #[arg(long)]
-    pub kaiming: bool,
 }
 
 impl TrainConfig {
@@ -82,8 +107,8 @@ impl TrainConfig {
         ensure!(self.steps > 0, "--steps must be at least 1");
         ensure!(self.batch_size > 0, "--batch-size must be at least 1");
         ensure!(
-            self.learning_rate.is_finite() && self.learning_rate >= 0.0,
-            "--learning-rate must be a finite number ≥ 0"
+            self.learning_rate.is_finite() && self.learning_rate > 0.0,
+            "--learning-rate must be a finite number > 0"
         );
         Ok(())
     }
@@ -95,4 +120,27 @@ pub struct SampleConfig {
     /// How many names to generate.
     #[arg(long, default_value_t = 20)]
     pub num_samples: usize,
+    /// Divides the logits: below 1 sharpens the distribution, above 1 flattens it.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f64,
+}
+
+impl SampleConfig {
+    /// Rejects impossible settings with one clear line.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
+        Ok(())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        harness::cli::defaults()
+    }
+}
+
+impl Default for SampleConfig {
+    fn default() -> SampleConfig {
+        harness::cli::defaults()
+    }
 }

@@ -1,24 +1,72 @@
-//! The lecture's figures: the training loss curve, the learned 2-D embeddings, the tanh activation
-//! histograms (how many neurons are saturated), and the learning-rate sweep.
+//! The lecture's figures of a trained model (`mlp figures`): the loss curve, the learned 2-D
+//! embeddings, and the tanh activation histograms (how many neurons are saturated).
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, ensure};
 use autograd::{Tensor, TensorTape};
-use harness::runlog::Record;
-use harness::vocab::Vocab;
+use clap::Args;
+use harness::{PyRandom, Record, Vocab};
 use plot::prelude::*;
 
+use crate::data::Dataset;
 use crate::model::Mlp;
+
+/// Which checkpoint to draw, and where.
+#[derive(Args, Debug)]
+pub struct FiguresArgs {
+    /// Run directory written by `train` (its log.jsonl gives the loss curve) [default: runs/mlp].
+    #[arg(long, default_value = "runs/mlp")]
+    pub checkpoint: PathBuf,
+    /// The data the model was trained on, for the activation histograms [default: the repo's
+    /// data/names.txt].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Directory for the figures (STEM.png and STEM.svg each).
+    #[arg(long, default_value = "runs/mlp/figures")]
+    pub out_dir: PathBuf,
+    /// Prefix of the figures' file names.
+    #[arg(long, default_value = "mlp")]
+    pub prefix: String,
+}
+
+/// Draws every figure of the checkpoint in `args.checkpoint`.
+pub fn run(args: &FiguresArgs, out: &mut dyn Write) -> Result<()> {
+    let (model, saved) = harness::cli::load::<crate::Stage>(&args.checkpoint)?;
+    let stem = |name: &str| args.out_dir.join(format!("{}-{name}", args.prefix));
+    let mut written = Vec::new();
+
+    let log = harness::read_run_log(&args.checkpoint.join(harness::runlog::LOG_FILE))?;
+    let log: Vec<Record> = log.into_iter().filter(|r| r.stage == crate::STAGE).collect();
+    written.push(loss_curve(&log, &stem("loss"))?);
+    if model.config.n_embd >= 2 {
+        written.push(embedding(&model, &saved.vocab, &stem("embedding"))?);
+    }
+
+    // The histograms are over 1000 training examples, first through the trained model, then through a
+    // freshly initialised one of the same shape: the picture at step 0 is what part 3 is about.
+    let path = args.data.clone().unwrap_or_else(harness::default_data_path);
+    let data = Dataset::new(&harness::load_docs(&path)?, model.config.block_size)?;
+    ensure!(data.vocab == saved.vocab, "{} is not the data this model was trained on", path.display());
+    let x = &data.train.x[..data.train.len().min(1000) * model.config.block_size];
+    written.push(activations(&model, x, "tanh activations after training", &stem("activations"))?);
+    let fresh = Mlp::new(&model.config, &mut PyRandom::new(saved.config.train.seed));
+    written.push(activations(&fresh, x, "tanh activations at initialisation", &stem("activations-init"))?);
+    for saved in written {
+        writeln!(out, "wrote {} and {}", saved.png.display(), saved.svg.display())?;
+    }
+    Ok(())
+}
 
 /// |tanh| above this counts as saturated: its gradient (1 − t²) is below 0.06, the neuron barely learns.
 pub const SATURATED: f32 = 0.97;
 
-/// log10 of the training loss, averaged per `LOG_EVERY` steps (one run log line each), and the val loss.
+/// log10 of the training loss, averaged between evaluations (one run log line each), and the val loss.
 pub fn loss_curve(log: &[Record], stem: &Path) -> Result<plot::Saved> {
     let train = log.iter().filter_map(|r| Some((r.step as f64, r.train_loss?.log10())));
     let val = log.iter().filter_map(|r| Some((r.step as f64, r.val_loss?.log10())));
-    plot::LineChart::new("mlp: log10 loss (training: mean per 1000 steps)")
+    plot::LineChart::new("mlp: log10 loss (training: mean minibatch loss between evaluations)")
         .x_label("step")
         .y_label("log10 loss")
         .series("train (minibatches)", train)
@@ -26,7 +74,6 @@ pub fn loss_curve(log: &[Record], stem: &Path) -> Result<plot::Saved> {
         .save(stem, (900, 560))
 }
 
-// ANCHOR: embedding
 /// The first two dimensions of every character's embedding, each point labelled with its character.
 /// Trained with `--n-embd 2`, this is the whole embedding: similar characters (the vowels) cluster.
 pub fn embedding(model: &Mlp, vocab: &Vocab, stem: &Path) -> Result<plot::Saved> {
@@ -59,7 +106,6 @@ pub fn embedding(model: &Mlp, vocab: &Vocab, stem: &Path) -> Result<plot::Saved>
         Ok(())
     })
 }
-// ANCHOR_END: embedding
 
 // ANCHOR: saturation
 /// What one hidden layer's tanh outputs look like over a batch.
@@ -74,7 +120,7 @@ pub struct LayerStats {
 
 /// The statistics of every hidden layer's activations on the contexts `x` (batch statistics for batch
 /// norm, as during training).
-pub fn activation_stats(model: &mut Mlp, x: &[usize]) -> Vec<LayerStats> {
+pub fn activation_stats(model: &Mlp, x: &[usize]) -> Vec<LayerStats> {
     let (_no_grad, _scope) = (TensorTape::no_grad(), TensorTape::scope());
     let mut acts: Vec<Tensor> = Vec::new();
     model.forward(x, true, Some(&mut acts));
@@ -101,7 +147,7 @@ pub fn activation_stats(model: &mut Mlp, x: &[usize]) -> Vec<LayerStats> {
 // ANCHOR_END: saturation
 
 /// The histograms of [`activation_stats`], one curve per layer, the saturation in the legend.
-pub fn activations(model: &mut Mlp, x: &[usize], title: &str, stem: &Path) -> Result<plot::Saved> {
+pub fn activations(model: &Mlp, x: &[usize], title: &str, stem: &Path) -> Result<plot::Saved> {
     let mut chart = plot::LineChart::new(title).x_label("tanh output").y_label("density");
     for (i, LayerStats { mean, std, saturated, histogram }) in
         activation_stats(model, x).into_iter().enumerate()
@@ -114,13 +160,4 @@ pub fn activations(model: &mut Mlp, x: &[usize], title: &str, stem: &Path) -> Re
         chart = chart.series(name, histogram);
     }
     chart.save(stem, (900, 560))
-}
-
-/// makemore part 2's learning-rate sweep: loss against log10 of the learning rate.
-pub fn lr_sweep(points: &[(f64, f64)], stem: &Path) -> Result<plot::Saved> {
-    plot::LineChart::new("learning-rate finder: one step per learning rate")
-        .x_label("log10 learning rate")
-        .y_label("minibatch loss")
-        .series("loss", points.iter().copied())
-        .save(stem, (900, 560))
 }

@@ -4,13 +4,16 @@
 //! has several, each fusing neighbouring pairs: the same layer with a different `group`, so one
 //! forward pass serves both.
 
+use std::cell::RefCell;
+
 use anyhow::Result;
 use autograd::tensor::BatchNorm1d;
 use autograd::{Tensor, init};
+use harness::PyRandom;
 use harness::checkpoint::{Checkpoint, NamedTensor};
-use harness::pyrandom::PyRandom;
+use harness::cli::Saved;
 
-use crate::config::{ModelConfig, TrainConfig};
+use crate::config::{Config, ModelConfig};
 
 // ANCHOR: parameters
 /// One hidden layer: concatenate `group` consecutive vectors, multiply by W, add b (or batch-normalise),
@@ -22,7 +25,9 @@ pub struct Hidden {
     pub w: Tensor,
     /// (n_hidden), absent with batch norm (its shift makes a bias redundant).
     pub b: Option<Tensor>,
-    pub bn: Option<BatchNorm1d>,
+    /// Batch norm over the n_hidden pre-activations (in a cell: a training forward pass updates its
+    /// running statistics, as calling PyTorch's module does).
+    pub bn: Option<RefCell<BatchNorm1d>>,
 }
 
 /// The MLP language model.
@@ -37,6 +42,7 @@ pub struct Mlp {
 }
 // ANCHOR_END: parameters
 
+// ANCHOR: layout
 /// The hidden layers' (group, fan_in): one layer over the whole context, or pairs, log2(block) times.
 fn layout(cfg: &ModelConfig) -> Vec<(usize, usize)> {
     if !cfg.wavenet {
@@ -45,36 +51,37 @@ fn layout(cfg: &ModelConfig) -> Vec<(usize, usize)> {
     let n_layers = cfg.block_size.trailing_zeros() as usize;
     (0..n_layers).map(|i| (2, 2 * if i == 0 { cfg.n_embd } else { cfg.n_hidden })).collect()
 }
+// ANCHOR_END: layout
 
 impl Mlp {
     // ANCHOR: init
-    /// Random weights. By default every number is N(0, 1), as in makemore part 2; `init.kaiming` and
-    /// `init.scale_output` are part 3's fixes for a network that starts confidently wrong and saturated.
-    pub fn new(config: ModelConfig, init: &TrainConfig, rng: &mut PyRandom) -> Mlp {
+    /// Random weights. By default every number is N(0, 1), as in makemore part 2; `--kaiming` and
+    /// `--scale-output` are part 3's fixes for a network that starts confidently wrong and saturated.
+    pub fn new(config: &ModelConfig, rng: &mut PyRandom) -> Mlp {
         let (v, h) = (config.vocab_size, config.n_hidden);
         let c = init::normal(rng, &[v, config.n_embd], 0.0, 1.0);
-        let hidden = layout(&config)
+        let hidden = layout(config)
             .into_iter()
             .map(|(group, fan_in)| {
-                let w_std = if init.kaiming { init::TANH_GAIN / (fan_in as f32).sqrt() } else { 1.0 };
+                let w_std = if config.kaiming { init::TANH_GAIN / (fan_in as f32).sqrt() } else { 1.0 };
                 let w = init::normal(rng, &[fan_in, h], 0.0, w_std);
                 if config.uses_batchnorm() {
                     let mut bn = BatchNorm1d::new(h);
                     // Part 5 lets the running statistics follow faster than part 3's 0.001.
                     bn.momentum = if config.wavenet { 0.1 } else { 0.001 };
-                    Hidden { group, w, b: None, bn: Some(bn) }
+                    Hidden { group, w, b: None, bn: Some(RefCell::new(bn)) }
                 } else {
-                    let b_std = if init.kaiming { 0.01 } else { 1.0 };
+                    let b_std = if config.kaiming { 0.01 } else { 1.0 };
                     Hidden { group, w, b: Some(init::normal(rng, &[h], 0.0, b_std)), bn: None }
                 }
             })
             .collect();
-        let (w_out, b_out) = if init.scale_output {
+        let (w_out, b_out) = if config.scale_output {
             (init::normal(rng, &[h, v], 0.0, 0.01), init::constant(&[v], 0.0))
         } else {
             (init::normal(rng, &[h, v], 0.0, 1.0), init::normal(rng, &[v], 0.0, 1.0))
         };
-        Mlp { config, c, hidden, w_out, b_out }
+        Mlp { config: config.clone(), c, hidden, w_out, b_out }
     }
     // ANCHOR_END: init
 
@@ -82,21 +89,17 @@ impl Mlp {
     /// Logits (B, vocab_size) for `x`: B contexts of `block_size` token ids each, row-major. `training`
     /// selects batch statistics (and updates the running ones) over the running statistics. Each
     /// layer's tanh output is pushed onto `activations` if given (for the saturation diagnostic).
-    pub fn forward(
-        &mut self,
-        x: &[usize],
-        training: bool,
-        mut activations: Option<&mut Vec<Tensor>>,
-    ) -> Tensor {
+    pub fn forward(&self, x: &[usize], training: bool, mut activations: Option<&mut Vec<Tensor>>) -> Tensor {
         let t = self.config.block_size;
         let b = x.len() / t;
         let mut h = self.c.embedding(x, &[b * t]); // (B·T, n_embd): one row per position
-        for layer in &mut self.hidden {
+        for layer in &self.hidden {
             let rows = h.shape()[0] / layer.group;
             // Concatenate `group` consecutive rows: (B·T', C) → (B·T'/group, group·C).
             let x = h.reshape(&[rows, usize::MAX]);
             let mut pre = x.linear(layer.w, layer.b); // (rows, n_hidden)
-            if let Some(bn) = &mut layer.bn {
+            if let Some(bn) = &layer.bn {
+                let mut bn = bn.borrow_mut();
                 bn.training = training;
                 pre = bn.forward(pre); // (rows, n_hidden), each neuron ~ N(0, 1) over the batch
             }
@@ -109,85 +112,69 @@ impl Mlp {
     }
 
     /// The mean cross-entropy of the next characters `y` given the contexts `x`.
-    pub fn loss(&mut self, x: &[usize], y: &[usize], training: bool) -> Tensor {
+    pub fn loss(&self, x: &[usize], y: &[usize], training: bool) -> Tensor {
         self.forward(x, training, None).cross_entropy(y)
     }
     // ANCHOR_END: forward
 
-    /// The trained parameters, in the order the RNG initialises them.
-    pub fn params(&self) -> Vec<Tensor> {
-        let mut p = vec![self.c];
-        for layer in &self.hidden {
-            p.push(layer.w);
-            p.extend(layer.b);
-            p.extend(layer.bn.iter().flat_map(BatchNorm1d::parameters));
+    /// The trained parameters by name, as in the lecture: C, W1, b1 (or bngain1, bnbias1), …, then the
+    /// output layer with the next number (W2, b2 for the one-hidden-layer MLP).
+    fn named(&self) -> Vec<(String, Tensor)> {
+        let mut p = vec![("C".to_owned(), self.c)];
+        for (i, layer) in (1..).zip(&self.hidden) {
+            p.push((format!("W{i}"), layer.w));
+            p.extend(layer.b.map(|b| (format!("b{i}"), b)));
+            if let Some(bn) = &layer.bn {
+                let bn = bn.borrow();
+                p.extend([(format!("bngain{i}"), bn.gain), (format!("bnbias{i}"), bn.bias)]);
+            }
         }
-        p.extend([self.w_out, self.b_out]);
+        let o = self.hidden.len() + 1;
+        p.extend([(format!("W{o}"), self.w_out), (format!("b{o}"), self.b_out)]);
         p
+    }
+
+    /// The trained parameters, in the order the RNG initialises them.
+    pub fn parameters(&self) -> Vec<Tensor> {
+        self.named().into_iter().map(|(_, t)| t).collect()
     }
 
     /// How many numbers the model learns.
     pub fn num_params(&self) -> usize {
-        self.params().iter().map(|p| p.numel()).sum()
+        self.parameters().iter().map(|p| p.numel()).sum()
     }
 
-    /// The weights (and batch norm's running statistics), named as in the lecture: C, W1, b1, …, then the
-    /// output layer with the next number (W2, b2 for the one-hidden-layer MLP).
-    pub fn to_tensors(&self) -> Vec<NamedTensor> {
-        let mut out = vec![named("C", self.c)];
-        for (i, layer) in self.hidden.iter().enumerate() {
-            let i = i + 1;
-            out.push(named(&format!("W{i}"), layer.w));
-            if let Some(b) = layer.b {
-                out.push(named(&format!("b{i}"), b));
-            }
-            if let Some(bn) = &layer.bn {
-                let n = bn.running_mean.len();
-                out.push(named(&format!("bngain{i}"), bn.gain));
-                out.push(named(&format!("bnbias{i}"), bn.bias));
-                out.push(NamedTensor::f32(format!("bnmean{i}"), &[n], bn.running_mean.clone()));
-                out.push(NamedTensor::f32(format!("bnvar{i}"), &[n], bn.running_var.clone()));
-            }
+    /// The weights by name, and batch norm's running statistics (bnmean1, bnvar1, …).
+    pub fn named_parameters(&self) -> Vec<NamedTensor> {
+        let mut out: Vec<NamedTensor> = (self.named().into_iter())
+            .map(|(name, t)| NamedTensor::f32(name, t.shape().as_slice(), t.data()))
+            .collect();
+        for (i, bn) in (1..).zip(&self.hidden).filter_map(|(i, l)| Some((i, l.bn.as_ref()?.borrow()))) {
+            let n = bn.running_mean.len();
+            out.push(NamedTensor::f32(format!("bnmean{i}"), &[n], bn.running_mean.clone()));
+            out.push(NamedTensor::f32(format!("bnvar{i}"), &[n], bn.running_var.clone()));
         }
-        let o = self.hidden.len() + 1;
-        out.push(named(&format!("W{o}"), self.w_out));
-        out.push(named(&format!("b{o}"), self.b_out));
         out
     }
 
-    /// A model of `config`'s shape with the checkpoint's weights, every name and shape checked.
-    pub fn from_checkpoint<C>(config: ModelConfig, init: &TrainConfig, ckpt: &Checkpoint<C>) -> Result<Mlp> {
-        // Build the shape (its random numbers are overwritten), then load every tensor by name.
-        let mut model = Mlp::new(config, init, &mut PyRandom::new(0));
-        let expected = model.to_tensors();
-        let names: Vec<&str> = expected.iter().map(|t| t.name.as_str()).collect();
-        ckpt.expect_names(&names)?;
-        let load = |t: Tensor, name: &str| -> Result<()> {
-            t.set_data(ckpt.expect_shape(name, t.shape().as_slice())?);
-            Ok(())
-        };
-        load(model.c, "C")?;
-        for (i, layer) in model.hidden.iter_mut().enumerate() {
-            let i = i + 1;
-            load(layer.w, &format!("W{i}"))?;
-            if let Some(b) = layer.b {
-                load(b, &format!("b{i}"))?;
-            }
-            if let Some(bn) = &mut layer.bn {
+    /// Rebuilds a model from a checkpoint, checking every name and shape against its saved config.
+    pub fn from_checkpoint(ckpt: &Checkpoint<Saved<Config>>) -> Result<Mlp> {
+        let config = ModelConfig { vocab_size: ckpt.config.vocab.len(), ..ckpt.config.config.model.clone() };
+        config.validate()?;
+        // Build the shape (its random numbers are overwritten), then load every array by name.
+        let model = Mlp::new(&config, &mut PyRandom::new(0));
+        ckpt.expect_names(&model.named_parameters().iter().map(|t| t.name.as_str()).collect::<Vec<_>>())?;
+        for (name, t) in model.named() {
+            t.set_data(ckpt.expect_shape(&name, t.shape().as_slice())?);
+        }
+        for (i, layer) in (1..).zip(&model.hidden) {
+            if let Some(bn) = &layer.bn {
+                let mut bn = bn.borrow_mut();
                 let n = bn.running_mean.len();
-                load(bn.gain, &format!("bngain{i}"))?;
-                load(bn.bias, &format!("bnbias{i}"))?;
                 bn.running_mean = ckpt.expect_shape(&format!("bnmean{i}"), &[n])?.to_vec();
                 bn.running_var = ckpt.expect_shape(&format!("bnvar{i}"), &[n])?.to_vec();
             }
         }
-        let o = model.hidden.len() + 1;
-        load(model.w_out, &format!("W{o}"))?;
-        load(model.b_out, &format!("b{o}"))?;
         Ok(model)
     }
-}
-
-fn named(name: &str, t: Tensor) -> NamedTensor {
-    NamedTensor::f32(name, t.shape().as_slice(), t.data())
 }

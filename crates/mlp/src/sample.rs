@@ -1,46 +1,52 @@
-//! Sampling: start from a context of all BOS, draw the next token from the model's softmax, slide the
-//! window along, stop when BOS comes back.
+//! Sampling names: start from a context of all BOS, draw the next character from the model's softmax,
+//! slide the window along, stop at BOS.
 
+use std::io::Write;
+
+use anyhow::Result;
 use autograd::TensorTape;
-use harness::pyrandom::PyRandom;
-use harness::vocab::Vocab;
+use harness::{PyRandom, Vocab};
 
 use crate::config::SampleConfig;
 use crate::model::Mlp;
 
+/// A name that never draws BOS is cut here (a model that learned anything ends names long before).
+pub const MAX_LEN: usize = 64;
+
 // ANCHOR: sample
-/// One new name.
-pub fn sample(model: &mut Mlp, vocab: &Vocab, rng: &mut PyRandom) -> String {
-    let _no_grad = TensorTape::no_grad();
-    let mut context = vec![vocab.bos(); model.config.block_size];
-    let mut name = Vec::new();
-    loop {
-        let _scope = TensorTape::scope();
-        let probs = model.forward(&context, false, None).softmax(); // (1, vocab_size)
-        let weights: Vec<f64> = probs.data().iter().map(|&p| p as f64).collect();
-        let ix = rng.choices(&weights);
-        if ix == vocab.bos() {
+/// Draws one name from `model`, each character with `random.choices` over the softmax of the logits.
+pub fn sample(model: &Mlp, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> Result<String> {
+    let _sampling = TensorTape::no_grad(); // nothing here is back-propagated
+    let bos = vocab.bos();
+    let (mut context, mut name) = (vec![bos; model.config.block_size], String::new());
+    for _ in 0..MAX_LEN {
+        let _char = TensorTape::scope();
+        let logits = model.forward(&context, false, None).affine(1.0 / temperature as f32, 0.0); // (1, vocab_size)
+        let probs: Vec<f64> = logits.softmax().data().iter().map(|&p| p as f64).collect();
+        let ix = rng.try_choices(&probs)?;
+        if ix == bos {
             break;
         }
-        name.push(ix);
+        name.push(vocab.itos(ix));
         context.rotate_left(1);
-        *context.last_mut().expect("block_size ≥ 1") = ix;
+        context[model.config.block_size - 1] = ix;
     }
-    vocab.decode(&name)
+    Ok(name)
 }
 // ANCHOR_END: sample
 
-/// Numbered samples.
+/// Prints `cfg.num_samples` names, numbered.
 pub fn print_samples(
-    model: &mut Mlp,
+    model: &Mlp,
     vocab: &Vocab,
     cfg: &SampleConfig,
     rng: &mut PyRandom,
-    out: &mut impl std::io::Write,
-) -> std::io::Result<()> {
-    writeln!(out, "\n--- samples ---")?;
+    out: &mut dyn Write,
+) -> Result<()> {
+    cfg.validate()?;
+    writeln!(out, "--- samples ---")?;
     for i in 0..cfg.num_samples {
-        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, rng))?;
+        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng)?)?;
     }
     Ok(())
 }

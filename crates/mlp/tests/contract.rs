@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use harness::testdata::{assert_one_line_error, temp_dir};
+use harness::testdata::{assert_one_line_error, assert_usage_error, temp_dir};
 
 fn mlp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mlp")).args(args).output().expect("the mlp binary runs")
@@ -65,7 +65,41 @@ fn impossible_hyperparameters_are_one_line() {
     assert_one_line_error(&run(&["--steps", "0"]), "--steps");
     assert_one_line_error(&run(&["--wavenet", "--block-size", "3"]), "power of 2");
     assert_one_line_error(&run(&["--batchnorm", "--batch-size", "1"]), "batch norm");
+    assert_one_line_error(&run(&["--learning-rate", "-0.1"]), "--learning-rate");
+    assert_usage_error(&run(&["--batch-size", "many"]), "--batch-size");
+    assert_usage_error(&run(&["--no-such-flag"]), "--no-such-flag");
     assert!(!out.exists(), "nothing is written for a run that cannot start");
+}
+
+#[test]
+fn impossible_sampling_settings_are_one_line() {
+    let dir = temp_dir("sampling");
+    let data = small_data(&dir);
+    let out = dir.join("run");
+    let run = out.to_str().unwrap();
+    assert_success(&mlp(&["train", "--data", &data, "--steps", "3", "--out", run]));
+    assert_one_line_error(&mlp(&["sample", "--checkpoint", run, "--temperature", "0"]), "--temperature");
+    assert_usage_error(&mlp(&["sample", "--checkpoint", run, "--num-samples", "-1"]), "--num-samples");
+    let missing = dir.join("nowhere");
+    assert_one_line_error(&mlp(&["sample", "--checkpoint", missing.to_str().unwrap()]), "nowhere");
+}
+
+/// Without `--seed`, `sample` continues the random stream where training left it: the names the run
+/// itself printed.
+#[test]
+fn sample_prints_the_runs_own_samples() {
+    let dir = temp_dir("own");
+    let data = small_data(&dir);
+    let out = dir.join("run");
+    let run = out.to_str().unwrap();
+    let trained = mlp(&["--data", &data, "--steps", "200", "--batchnorm", "--out", run]);
+    assert_success(&trained);
+    let stdout = String::from_utf8(trained.stdout).unwrap();
+    let own = &stdout[stdout.find("--- samples ---").expect("the run prints samples")..];
+    assert_eq!(own.lines().filter(|l| l.starts_with("sample ")).count(), 20, "{own}");
+    let sampled = mlp(&["sample", "--checkpoint", run]);
+    assert_success(&sampled);
+    assert_eq!(String::from_utf8(sampled.stdout).unwrap(), own);
 }
 
 #[test]
@@ -83,7 +117,7 @@ fn a_diverging_run_stops_with_one_line() {
         "--out",
         dir.join("run").to_str().unwrap(),
     ]);
-    assert_one_line_error(&output, "the loss became");
+    assert_one_line_error(&output, "diverged");
 }
 
 #[test]

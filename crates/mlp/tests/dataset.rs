@@ -1,35 +1,35 @@
 //! The lecture's numbers: the examples each split makes, the parameter counts, and short seeded runs
 //! that only a correct model finishes below the best bigram.
 
-use harness::progress::Progress;
-use harness::pyrandom::PyRandom;
-use mlp::config::{ModelConfig, TrainConfig};
-use mlp::train::{self, Dataset, Examples, Outputs};
+use harness::PyRandom;
+use harness::testdata::temp_dir;
+use mlp::config::{Config, ModelConfig, TrainConfig};
+use mlp::data::{Dataset, Examples};
+use mlp::model::Mlp;
+use mlp::train;
 
 fn docs(path: &std::path::Path) -> Vec<String> {
     harness::load_docs(path).unwrap()
 }
 
 fn model_config(block_size: usize, n_embd: usize, n_hidden: usize) -> ModelConfig {
-    ModelConfig { block_size, n_embd, n_hidden, batchnorm: false, wavenet: false, vocab_size: 0 }
+    ModelConfig { block_size, n_embd, n_hidden, ..Config::default().model }
 }
 
 fn train_config(steps: usize) -> TrainConfig {
-    TrainConfig {
-        steps,
-        batch_size: 32,
-        learning_rate: 0.1,
-        seed: 42,
-        eval_interval: 0,
-        scale_output: false,
-        kaiming: false,
-    }
+    TrainConfig { steps, eval_interval: 0, ..Config::default().train }
+}
+
+/// A model of `config`'s shape for `data`'s vocabulary.
+fn build(config: &ModelConfig, data: &Dataset, rng: &mut PyRandom) -> Mlp {
+    Mlp::new(&ModelConfig { vocab_size: data.vocab.len(), ..config.clone() }, rng)
 }
 
 #[test]
 fn the_sliding_window_of_emma() {
     // vocab "aem" + BOS (3): emma = [3, 1, 2, 2, 0, 3]
     let ex = Examples::new(&[vec![3, 1, 2, 2, 0, 3]], 3, 3);
+    assert_eq!(ex.block_size, 3);
     assert_eq!(ex.y, [1, 2, 2, 0, 3]);
     assert_eq!(ex.x, [3, 3, 3, /**/ 3, 3, 1, /**/ 3, 1, 2, /**/ 1, 2, 2, /**/ 2, 2, 0]);
 }
@@ -59,16 +59,13 @@ fn repo_names_examples() {
 fn parameter_counts_match_the_lectures() {
     let data = Dataset::new(&docs(&harness::testdata::ssa_names())[..100], 8).unwrap();
     let mut rng = PyRandom::new(42);
-    let part2 = train::build(&model_config(3, 10, 200), &train_config(1), &data, &mut rng).unwrap();
+    let part2 = build(&model_config(3, 10, 200), &data, &mut rng);
     assert_eq!(part2.num_params(), 11_897);
     // Part 3 drops b1 (batch norm's shift replaces it) and adds a gain and a bias per neuron.
     let part3 = ModelConfig { batchnorm: true, ..model_config(3, 10, 200) };
-    assert_eq!(
-        train::build(&part3, &train_config(1), &data, &mut rng).unwrap().num_params(),
-        11_897 - 200 + 400
-    );
+    assert_eq!(build(&part3, &data, &mut rng).num_params(), 11_897 - 200 + 400);
     let part5 = ModelConfig { wavenet: true, ..model_config(8, 24, 128) };
-    let wavenet = train::build(&part5, &train_config(1), &data, &mut rng).unwrap();
+    let wavenet = build(&part5, &data, &mut rng);
     assert_eq!(wavenet.num_params(), 76_579);
     assert_eq!(wavenet.hidden.len(), 3);
 }
@@ -87,36 +84,36 @@ fn bigram_val_loss(docs: &[String]) -> f64 {
     nll / data.val.len() as f64
 }
 
-fn short_run(model: ModelConfig, cfg: TrainConfig) -> (f64, f64) {
-    let docs = docs(&harness::testdata::ssa_names());
+fn short_run(name: &str, model: ModelConfig, train: TrainConfig) -> (f64, f64) {
+    let path = harness::testdata::ssa_names();
+    let docs = docs(&path);
     let bigram = bigram_val_loss(&docs);
     let data = Dataset::new(&docs, model.block_size).unwrap();
-    let mut rng = PyRandom::new(cfg.seed);
-    let mut mlp = train::build(&model, &cfg, &data, &mut rng).unwrap();
-    let outputs = Outputs { run_log: None, progress: Progress::plain(cfg.steps, std::io::sink()) };
-    let losses = train::train(&mut mlp, &data, &cfg, &mut rng, outputs).unwrap();
-    (losses.val, bigram)
+    let log = temp_dir(name).join("log.jsonl");
+    let trained = train::train(&Config { model, train }, &path, &log, &mut std::io::sink()).unwrap();
+    (train::evaluate(&trained.model, &data.val), bigram)
 }
 
 #[test]
 fn the_mlp_beats_the_bigram_within_a_few_thousand_steps() {
-    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(6000) };
-    let (val, bigram) = short_run(model_config(3, 10, 200), cfg);
+    let fixed = ModelConfig { scale_output: true, kaiming: true, ..model_config(3, 10, 200) };
+    let (val, bigram) = short_run("mlp", fixed, train_config(6000));
     assert!((2.47..2.48).contains(&bigram), "{bigram}");
     assert!(val < bigram - 0.05, "mlp val {val} vs bigram {bigram}");
 }
 
 #[test]
 fn batchnorm_trains_too() {
-    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(6000) };
-    let (val, bigram) = short_run(ModelConfig { batchnorm: true, ..model_config(3, 10, 200) }, cfg);
+    let fixed =
+        ModelConfig { scale_output: true, kaiming: true, batchnorm: true, ..model_config(3, 10, 200) };
+    let (val, bigram) = short_run("batchnorm", fixed, train_config(6000));
     assert!(val < bigram - 0.05, "mlp+batchnorm val {val} vs bigram {bigram}");
 }
 
 #[test]
 #[ignore = "trains the WaveNet for 10,000 steps"]
 fn the_wavenet_beats_the_bigram() {
-    let cfg = TrainConfig { scale_output: true, kaiming: true, ..train_config(10_000) };
-    let (val, bigram) = short_run(ModelConfig { wavenet: true, ..model_config(8, 24, 128) }, cfg);
+    let fixed = ModelConfig { scale_output: true, kaiming: true, wavenet: true, ..model_config(8, 24, 128) };
+    let (val, bigram) = short_run("wavenet", fixed, train_config(10_000));
     assert!(val < bigram - 0.1, "wavenet val {val} vs bigram {bigram}");
 }

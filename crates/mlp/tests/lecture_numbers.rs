@@ -69,3 +69,16 @@ fn part3_fixes_on_makemore_names() {
         "part 3, makemore's names.txt",
     );
 }
+
+const PART5: &[&str] =
+    &["--wavenet", "--block-size", "8", "--n-embd", "24", "--n-hidden", "128", "--scale-output", "--kaiming"];
+
+#[test]
+#[ignore = "200,000 steps of the WaveNet (about 90 s of CPU in release)"]
+fn part5_wavenet_on_the_repo_names() {
+    assert_printed(
+        final_losses("part5-ssa", &ssa_names(), PART5),
+        (1.7907, 2.0001),
+        "part 5, data/names.txt",
+    );
+}

@@ -1,30 +1,43 @@
-//! The hyperparameters, with makemore's transformer as defaults and nanoGPT's names as flags.
+//! The hyperparameters: makemore's transformer and nanoGPT's trainer as defaults, nanoGPT's names as
+//! flags (doc comments become `--help`), saved in the checkpoint beside the weights.
+
+use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-/// Which normalisation the blocks use.
-#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum NormKind {
-    /// GPT-2's: subtract the mean, divide by the standard deviation, then a learned gain (and bias).
-    LayerNorm,
-    /// microGPT's: divide by the root mean square, nothing learned.
-    RmsNorm,
+use crate::data::Source;
+
+/// Everything `train` takes: the model's shape and how to train it.
+#[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Config {
+    #[command(flatten)]
+    pub model: ModelConfig,
+    #[command(flatten)]
+    pub train: TrainConfig,
 }
 
-/// The nonlinearity of the MLP.
-#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Activation {
-    /// GPT-2's GELU (tanh approximation).
-    Gelu,
-    /// microGPT's max(x, 0).
-    Relu,
+impl Config {
+    /// Refuses settings that cannot train, with one clear line naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.train.validate()
+    }
 }
 
-/// The shape of the network: everything needed to rebuild it from a checkpoint.
+/// Which GPT: GPT-2's, as nanoGPT writes it, or microGPT's simplification of it.
+#[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// GPT-2: LayerNorm with a learned gain, GELU, a final norm `ln_f` before lm_head.
+    Gpt2,
+    /// microGPT: RMSNorm without a gain (also right after the embeddings), ReLU, no final norm. With
+    /// `--no-bias --untie-head` too, this is microGPT's architecture and computes microGPT's numbers.
+    Microgpt,
+}
+
+/// The shape of the model (everything needed to rebuild it from a checkpoint).
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ModelConfig {
     /// Depth of the transformer (number of blocks).
@@ -39,31 +52,25 @@ pub struct ModelConfig {
     /// Context length: the most tokens attention looks at (longer names are cut to block_size - 1).
     #[arg(long, default_value_t = 16)]
     pub block_size: usize,
-    /// Number of tokens: the data's characters plus BOS (set from the data, not a flag).
-    #[arg(skip)]
-    pub vocab_size: usize,
     /// Leave out the biases of the Linear layers and LayerNorms (nanoGPT's `bias=False`).
     #[arg(long = "no-bias", action = clap::ArgAction::SetFalse)]
     pub bias: bool,
     /// Dropout probability in training (on embeddings, attention weights and residual branches).
     #[arg(long, default_value_t = 0.0)]
     pub dropout: f32,
-    /// Normalisation of the blocks.
-    #[arg(long, value_enum, default_value_t = NormKind::LayerNorm)]
-    pub norm: NormKind,
-    /// Nonlinearity of the MLP.
-    #[arg(long, value_enum, default_value_t = Activation::Gelu)]
-    pub activation: Activation,
     /// Give lm_head its own weights instead of reusing the token embedding (makemore's transformer
     /// has an untied head: 204,544 parameters at the defaults instead of 202,816).
     #[arg(long = "untie-head", action = clap::ArgAction::SetFalse)]
     pub tie_head: bool,
-    /// Normalise the sum of the embeddings before the first block (microGPT does).
-    #[arg(long)]
-    pub embd_norm: bool,
-    /// Leave out the final norm `ln_f` before lm_head (microGPT has none).
-    #[arg(long = "no-final-norm", action = clap::ArgAction::SetFalse)]
-    pub final_norm: bool,
+    /// Which GPT: its norms, its nonlinearity, where it normalises.
+    #[arg(long, value_enum, default_value_t = Variant::Gpt2)]
+    pub variant: Variant,
+    /// Number of tokens: the data's characters plus BOS (set from the data, not a flag).
+    #[arg(skip)]
+    pub vocab_size: usize,
+    /// What a sample is: a name, or a continuation of text (set from the data, not a flag).
+    #[arg(skip)]
+    pub source: Source,
 }
 
 impl ModelConfig {
@@ -72,9 +79,8 @@ impl ModelConfig {
         self.n_embd / self.n_head
     }
 
-    /// microGPT's architecture: RMSNorm without gain (also right after the embeddings), ReLU, no
-    /// biases, an untied head and no final norm. With microGPT's weights this model computes microGPT's
-    /// numbers (tests/equivalence.rs).
+    /// microGPT's architecture: its variant, no biases, an untied head. With microGPT's weights this
+    /// model computes microGPT's numbers (tests/equivalence.rs).
     pub fn microgpt(
         n_layer: usize,
         n_embd: usize,
@@ -89,12 +95,9 @@ impl ModelConfig {
             block_size,
             vocab_size,
             bias: false,
-            dropout: 0.0,
-            norm: NormKind::RmsNorm,
-            activation: Activation::Relu,
             tie_head: false,
-            embd_norm: true,
-            final_norm: false,
+            variant: Variant::Microgpt,
+            ..ModelConfig::default()
         }
     }
 
@@ -151,15 +154,22 @@ pub struct TrainConfig {
     /// Clip the global gradient norm to this (0: no clipping).
     #[arg(long, default_value_t = 1.0)]
     pub grad_clip: f32,
-    /// Estimate train and val loss every this many steps (and after the last).
+    /// Standard deviation of the initial weights (residual projections get it / √(2·n_layer)).
+    #[arg(long, default_value_t = 0.02)]
+    pub init_std: f32,
+    /// Train on a plain text file instead of --data's names, as one stream of characters (90% train, 10% val).
+    #[arg(long, value_name = "FILE")]
+    pub text: Option<PathBuf>,
+    /// Continue from the best checkpoint of an earlier run in --out (its weights, AdamW's state and
+    /// step); give the same model flags, and --steps beyond its step.
+    #[arg(long)]
+    pub resume: bool,
+    /// Estimate the val loss every this many steps (and after the last); the best model is kept.
     #[arg(long, default_value_t = 250)]
     pub eval_interval: usize,
     /// Batches per loss estimate (the same batches at every evaluation).
     #[arg(long, default_value_t = 20)]
     pub eval_iters: usize,
-    /// Standard deviation of the initial weights (residual projections get it / √(2·n_layer)).
-    #[arg(long, default_value_t = 0.02)]
-    pub init_std: f32,
     /// Seed of the initialisation, the batches and dropout.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -191,15 +201,15 @@ impl TrainConfig {
 /// How to sample.
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SampleConfig {
+    /// How many samples to generate.
+    #[arg(long, default_value_t = 20)]
+    pub num_samples: usize,
     /// Divides the logits: below 1 sharpens the distribution, above 1 flattens it.
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f64,
     /// Sample only among the k most likely tokens (0: all of them).
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
-    /// How many samples to generate.
-    #[arg(long, default_value_t = 20)]
-    pub num_samples: usize,
     /// Text every sample starts with (the model continues it).
     #[arg(long, default_value = "")]
     pub prompt: String,
@@ -216,36 +226,27 @@ impl SampleConfig {
     }
 }
 
-/// The flags' defaults, as a value (for tests, benchmarks and library users).
-#[derive(Parser)]
-struct Defaults {
-    #[command(flatten)]
-    model: ModelConfig,
-    #[command(flatten)]
-    train: TrainConfig,
-    #[command(flatten)]
-    sample: SampleConfig,
-}
-
-fn defaults() -> Defaults {
-    Defaults::parse_from(["nanogpt"])
+impl Default for Config {
+    fn default() -> Config {
+        harness::cli::defaults()
+    }
 }
 
 impl Default for ModelConfig {
     /// makemore's transformer with a tied head (vocab_size 0 until the data sets it).
-    fn default() -> Self {
-        defaults().model
+    fn default() -> ModelConfig {
+        harness::cli::defaults()
     }
 }
 
 impl Default for TrainConfig {
-    fn default() -> Self {
-        defaults().train
+    fn default() -> TrainConfig {
+        harness::cli::defaults()
     }
 }
 
 impl Default for SampleConfig {
-    fn default() -> Self {
-        defaults().sample
+    fn default() -> SampleConfig {
+        harness::cli::defaults()
     }
 }

@@ -12,6 +12,7 @@ use harness::{PyRandom, Split, Vocab};
 
 use crate::model::IGNORE;
 
+// ANCHOR: examples
 /// The examples of one split.
 pub enum Examples {
     /// One row of T inputs and T targets per name, stored back to back.
@@ -27,6 +28,7 @@ pub struct Batch {
     pub y: Vec<usize>,
     pub b: usize,
 }
+// ANCHOR_END: examples
 
 impl Batch {
     /// How many targets are predictions to learn (not padding).
@@ -74,8 +76,9 @@ impl Examples {
         batch.b += 1;
     }
 
-    /// `b` examples drawn uniformly with replacement (makemore's and nanoGPT's `get_batch`).
-    pub fn sample(&self, rng: &mut PyRandom, b: usize, t: usize, batch: &mut Batch) {
+    // ANCHOR: get_batch
+    /// nanoGPT's `get_batch`: `b` examples drawn uniformly with replacement (makemore's way too).
+    pub fn get_batch(&self, rng: &mut PyRandom, b: usize, t: usize, batch: &mut Batch) {
         batch.x.clear();
         batch.y.clear();
         batch.b = 0;
@@ -84,6 +87,7 @@ impl Examples {
             self.push(rng.randbelow(n) as usize, t, batch);
         }
     }
+    // ANCHOR_END: get_batch
 
     /// Every example once, in batches of up to `b`: every name, or the stream cut into consecutive
     /// windows (each token predicted once). For the exact loss of a whole split.
@@ -104,10 +108,11 @@ impl Examples {
 }
 
 /// Where the examples come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// One name per line; a sample is one name.
+    #[default]
     Names,
     /// One stream of characters; a sample is a continuation of the prompt.
     Text,
@@ -122,6 +127,14 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// The text file `text` if there is one, else the names in `names`.
+    pub fn new(names: &Path, text: Option<&Path>, block_size: usize) -> Result<Dataset> {
+        match text {
+            Some(text) => Dataset::text(text, block_size),
+            None => Dataset::names(names, block_size),
+        }
+    }
+
     /// The names file on the canonical split (train and val; test stays untouched).
     pub fn names(path: &Path, block_size: usize) -> Result<Dataset> {
         let docs = harness::load_docs(path)?;

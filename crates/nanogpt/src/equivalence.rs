@@ -6,7 +6,7 @@
 use anyhow::{Result, ensure};
 use autograd::Tensor;
 
-use crate::model::Gpt;
+use crate::model::{Gpt, Mode};
 
 /// Where microGPT's tensor `name` lives here: our tensor, and which third of `c_attn` (q, k, v) if any.
 fn locate(model: &Gpt, name: &str) -> Option<(Tensor, Option<usize>)> {
@@ -84,6 +84,6 @@ pub fn microgpt_grad(model: &Gpt, name: &str) -> Option<Vec<f32>> {
 /// are one (1, T) sequence through the causal model.
 pub fn document_loss(model: &Gpt, tokens: &[usize]) -> Tensor {
     let t = model.config.block_size.min(tokens.len() - 1);
-    model.loss(&tokens[..t], &tokens[1..=t], 1, t, &mut None)
+    model.loss(&tokens[..t], &tokens[1..=t], 1, t, &mut Mode::Eval)
 }
 // ANCHOR_END: document_loss

@@ -5,7 +5,7 @@ use autograd::TensorTape;
 use harness::PyRandom;
 use nanogpt::config::{ModelConfig, TrainConfig};
 use nanogpt::data::{Batch, Dataset};
-use nanogpt::model::{Gpt, IGNORE};
+use nanogpt::model::{Gpt, IGNORE, Mode};
 use nanogpt::train::{adamw, estimate_loss, evaluate, train_step};
 
 fn names_config(vocab_size: usize) -> ModelConfig {
@@ -40,7 +40,7 @@ fn shapes_and_the_loss_at_initialisation() {
     let (b, t) = (32, 16);
     let mut rng = PyRandom::new(5);
     let idx: Vec<usize> = (0..b * t).map(|_| rng.randbelow(27) as usize).collect();
-    let logits = model.forward(&idx, b, t, &mut None);
+    let logits = model.forward(&idx, b, t, &mut Mode::Eval);
     assert_eq!(logits.shape().as_slice(), [b, t, 27]);
     // Small initial weights → nearly uniform predictions → a loss of about ln(27) = 3.296 (the logits'
     // spread, about 8 · 0.02, adds σ²/2 ≈ 0.013; 512 random targets add noise of about 0.01).
@@ -48,7 +48,7 @@ fn shapes_and_the_loss_at_initialisation() {
     let loss = logits.cross_entropy(&targets).item();
     assert!((loss - 27f32.ln()).abs() < 0.05, "loss at init {loss}");
     // Shorter sequences use the first positions of wpe.
-    assert_eq!(model.forward(&idx[..5], 1, 5, &mut None).shape().as_slice(), [1, 5, 27]);
+    assert_eq!(model.forward(&idx[..5], 1, 5, &mut Mode::Eval).shape().as_slice(), [1, 5, 27]);
 }
 
 #[test]
@@ -56,9 +56,9 @@ fn ignored_targets_do_not_count() {
     let model = Gpt::new(names_config(27), &mut PyRandom::new(3), 0.5);
     let _step = TensorTape::scope();
     let idx = [26, 0, 1, 2];
-    let all = model.loss(&idx, &[0, 1, 2, 26], 1, 4, &mut None).item();
-    let first_two = model.forward(&idx, 1, 4, &mut None).narrow(1, 0, 2).cross_entropy(&[0, 1]).item();
-    let ignored = model.loss(&idx, &[0, 1, IGNORE, IGNORE], 1, 4, &mut None).item();
+    let all = model.loss(&idx, &[0, 1, 2, 26], 1, 4, &mut Mode::Eval).item();
+    let first_two = model.forward(&idx, 1, 4, &mut Mode::Eval).narrow(1, 0, 2).cross_entropy(&[0, 1]).item();
+    let ignored = model.loss(&idx, &[0, 1, IGNORE, IGNORE], 1, 4, &mut Mode::Eval).item();
     assert!((ignored - first_two).abs() < 1e-6, "{ignored} vs {first_two}");
     assert_ne!(ignored, all);
 }
@@ -69,11 +69,11 @@ fn check_causal(config: ModelConfig) {
     let _step = TensorTape::scope();
     let (t, v) = (model.config.block_size, model.config.vocab_size);
     let idx: Vec<usize> = (0..t).map(|i| (i * 7) % v).collect();
-    let base = model.forward(&idx, 1, t, &mut None).data();
+    let base = model.forward(&idx, 1, t, &mut Mode::Eval).data();
     for j in [0, 5, t - 1] {
         let mut changed = idx.clone();
         changed[j] = (changed[j] + 1) % v;
-        let out = model.forward(&changed, 1, t, &mut None).data();
+        let out = model.forward(&changed, 1, t, &mut Mode::Eval).data();
         assert_eq!(out[..j * v], base[..j * v], "positions before {j} saw the change");
         assert_ne!(
             out[j * v..(j + 1) * v],
@@ -97,9 +97,9 @@ fn dropout_acts_in_training_only() {
     let model = Gpt::new(ModelConfig { dropout: 0.2, ..names_config(27) }, &mut PyRandom::new(2), 0.02);
     let _step = TensorTape::scope();
     let idx: Vec<usize> = (0..32).map(|i| i % 27).collect();
-    let eval = |_: ()| model.forward(&idx, 2, 16, &mut None).data();
+    let eval = |_: ()| model.forward(&idx, 2, 16, &mut Mode::Eval).data();
     assert_eq!(eval(()), eval(()), "evaluation is deterministic");
-    let train = |seed| model.forward(&idx, 2, 16, &mut Some(&mut PyRandom::new(seed))).data();
+    let train = |seed| model.forward(&idx, 2, 16, &mut Mode::Train(&mut PyRandom::new(seed))).data();
     assert_eq!(train(1), train(1), "the same stream gives the same masks");
     assert_ne!(train(1), train(2));
     assert_ne!(train(1), eval(()));
@@ -118,10 +118,10 @@ fn a_short_run_beats_the_bigram() {
     let (mut rng, mut batch) = (PyRandom::new(42), Batch::default());
     let start = estimate_loss(&model, &data.val, &cfg);
     for _ in 0..400 {
-        data.train.sample(&mut rng, cfg.batch_size, model.config.block_size, &mut batch);
+        data.train.get_batch(&mut rng, cfg.batch_size, model.config.block_size, &mut batch);
         assert!(train_step(&model, &mut opt, &batch, cfg.grad_clip, &mut rng).is_finite());
     }
-    let val = evaluate(&model, &data.val, 256);
+    let val = evaluate(&model, &data.val);
     assert!((start - 27f64.ln()).abs() < 0.05, "val loss at init {start}");
     assert!(val < 2.40, "val loss after 400 steps: {val}");
     TensorTape::clear();

@@ -12,7 +12,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
+use harness::overwrite::{checked_name, guard_replace, write_atomic};
 use plotters::backend::{BitMapBackend, DrawingBackend, SVGBackend};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, IntoDrawingArea, WHITE};
@@ -176,6 +177,67 @@ pub struct Saved {
     pub svg: PathBuf,
 }
 
+/// What marks a PNG or SVG as written by [`save_figure`]: the PNG carries it in a `tEXt` chunk
+/// (`Software`), right after its header; the SVG in a comment right after its opening `<svg>` tag. Only a
+/// file with the marker there is ours to replace.
+pub const MARKER: &str = "zero-to-gpt plot";
+/// The largest figure, in pixels (width × height): 32 Mpx, a 96 MiB bitmap while drawing.
+pub const MAX_PIXELS: u64 = 1 << 25;
+/// The longest side of a figure, in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+
+/// How far into a file [`is_our_figure`] looks for the marker.
+const HEAD: u64 = 1024;
+
+/// Whether `path` is a PNG or SVG that [`save_figure`] wrote (it has [`MARKER`] where we put it).
+pub fn is_our_figure(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if fs::File::open(path).and_then(|f| f.take(HEAD).read_to_end(&mut head)).is_err() {
+        return false;
+    }
+    let contains = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        contains(format!("tEXtSoftware\0{MARKER}").as_bytes())
+    } else {
+        head.starts_with(b"<svg") && contains(svg_marker().as_bytes())
+    }
+}
+
+fn svg_marker() -> String {
+    format!("<!-- {MARKER} -->")
+}
+
+/// Refuses, before any drawing, a figure whose `STEM.png` or `STEM.svg` is not ours, is a symlink, or a
+/// directory; or a stem that is not a plain file name inside its directory. Call it before the work that
+/// makes the figure; [`save_figure`] calls it again.
+pub fn check_figure(stem: &Path) -> Result<Saved> {
+    // The stem's last component as written (`Path::file_name` would skip a trailing `.`).
+    let raw = stem.to_string_lossy();
+    let name = raw.rsplit(std::path::is_separator).next().unwrap_or("");
+    checked_name(name)?;
+    let saved = Saved { png: with_suffix(stem, "png"), svg: with_suffix(stem, "svg") };
+    for path in [&saved.png, &saved.svg] {
+        guard_replace(path, is_our_figure)?;
+    }
+    Ok(saved)
+}
+
+/// Refuses sizes whose bitmap would not fit the caps, before allocating it.
+fn check_size(size: (u32, u32)) -> Result<()> {
+    ensure!(size.0 > 0 && size.1 > 0, "figure size must be positive, got {}x{}", size.0, size.1);
+    let pixels = u64::from(size.0) * u64::from(size.1);
+    if size.0 > MAX_SIDE || size.1 > MAX_SIDE || pixels > MAX_PIXELS {
+        bail!(
+            "a figure of {}x{} pixels is too large to draw (at most {MAX_SIDE} a side and {} Mpx in all)",
+            size.0,
+            size.1,
+            MAX_PIXELS >> 20
+        );
+    }
+    Ok(())
+}
+
 /// Appends an extension to `stem` rather than replacing one: `loss.v2` becomes `loss.v2.png`, not
 /// `loss.png`.
 fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
@@ -190,6 +252,10 @@ fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
 /// The canvas is filled white first, because a PNG left untouched is black and an SVG transparent, and
 /// neither reads well in a dark-themed viewer. Missing parent directories are created. The font is
 /// registered before drawing, so text always renders (see [`font::register`]).
+///
+/// Output safety: both files are checked first ([`check_figure`]: absent, or ours by [`MARKER`]; never
+/// a symlink); both are drawn in memory, then each is written to a temporary name and renamed into
+/// place. A size above [`MAX_SIDE`] or [`MAX_PIXELS`] is refused before anything is allocated.
 ///
 /// ```no_run
 /// use plot::prelude::*;
@@ -211,25 +277,60 @@ pub fn save_figure<F>(stem: &Path, size: (u32, u32), mut draw: F) -> Result<Save
 where
     F: FnMut(&Area<'_>) -> Result<()>,
 {
-    ensure!(size.0 > 0 && size.1 > 0, "figure size must be positive, got {}x{}", size.0, size.1);
+    check_size(size)?;
+    let saved = check_figure(stem)?;
     font::register()?;
     if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
-    let saved = Saved { png: with_suffix(stem, "png"), svg: with_suffix(stem, "svg") };
-    render(Backend::Png(BitMapBackend::new(&saved.png, size)), &mut draw)
+
+    // (H, W, RGB): checked against MAX_PIXELS above, so this allocation is bounded.
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    render(Backend::Png(BitMapBackend::with_buffer(&mut rgb, size)), &mut draw)
         .with_context(|| format!("cannot draw {}", saved.png.display()))?;
-    render(Backend::Svg(SVGBackend::new(&saved.svg, size)), &mut draw)
+    let png = encode_png(&rgb, size).with_context(|| format!("cannot encode {}", saved.png.display()))?;
+    drop(rgb);
+    let mut svg = String::new();
+    render(Backend::Svg(SVGBackend::with_string(&mut svg, size)), &mut draw)
         .with_context(|| format!("cannot draw {}", saved.svg.display()))?;
+    let svg = mark_svg(&svg);
+
+    // Checked again right before writing: drawing can take a while.
+    check_figure(stem)?;
+    write_atomic(&saved.png, &png)?;
+    write_atomic(&saved.svg, svg.as_bytes())?;
     Ok(saved)
 }
 
-/// Runs one figure closure on one backend and writes the file.
+/// An RGB bitmap as PNG bytes, with the [`MARKER`] text chunk.
+fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.add_text_chunk("Software".to_owned(), MARKER.to_owned())?;
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
+}
+
+/// The SVG with the [`MARKER`] comment right after its opening tag.
+fn mark_svg(svg: &str) -> String {
+    match svg.find('>') {
+        Some(end) if svg.starts_with("<svg") => {
+            format!("{}\n{}{}", &svg[..=end], svg_marker(), &svg[end + 1..])
+        }
+        _ => format!("{}\n{svg}", svg_marker()),
+    }
+}
+
+/// Runs one figure closure on one backend and renders it.
 fn render(backend: Backend<'_>, draw: &mut impl FnMut(&Area<'_>) -> Result<()>) -> Result<()> {
     let area = backend.into_drawing_area();
     area.fill(&WHITE)?;
     draw(&area)?;
-    // Present explicitly: the backends otherwise write on drop, where an I/O error can only be ignored.
+    // Present explicitly: the backends otherwise flush on drop, where an error can only be ignored.
     area.present()?;
     Ok(())
 }

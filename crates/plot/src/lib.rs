@@ -5,6 +5,9 @@
 //! with DejaVu Sans compiled into the binary ([`font`]), so figures have readable labels on any machine
 //! and the build needs nothing but cargo: no fontconfig, freetype or pkg-config.
 //!
+//! Figures are written through `harness`'s output guard: a PNG or SVG already there is replaced only if
+//! it carries our [`MARKER`] ([`is_our_figure`]), never through a symlink, and never partly.
+//!
 //! For the figures several crates draw, there are ready-made charts: [`LineChart`] (named curves with a
 //! legend, optionally on log axes) and [`Heatmap`] (a shaded matrix with text in its cells).
 //!
@@ -18,7 +21,7 @@ pub mod font;
 pub mod heatmap;
 pub mod line;
 
-pub use figure::{Area, Backend, BackendError, Saved, save_figure};
+pub use figure::{Area, Backend, BackendError, MARKER, Saved, check_figure, is_our_figure, save_figure};
 pub use heatmap::Heatmap;
 pub use line::{Legend, LineChart, Scale, series_color};
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
-use harness::overwrite::guard_replace;
+use harness::overwrite::{guard_replace, write_guarded};
 
 use crate::cargo;
 use crate::runner::{self, Reporter};
@@ -54,6 +54,11 @@ impl Report {
 /// The first line of the summary: how a later comparison knows the file is ours to replace.
 const SUMMARY_TITLE: &str = "# Every stage on the same data";
 
+/// Whether `path` is a summary an earlier comparison wrote.
+fn is_our_summary(path: &Path) -> bool {
+    harness::overwrite::starts_with(path, SUMMARY_TITLE.as_bytes())
+}
+
 /// Builds, trains, samples, plots and summarises. Errors only for what stops the whole comparison (bad
 /// data, no cargo, an unwritable --out); a stage's own failure is in its [`StageResult`].
 pub fn compare(root: &Path, opts: &Options) -> Result<Report> {
@@ -61,10 +66,18 @@ pub fn compare(root: &Path, opts: &Options) -> Result<Report> {
     // Read the data once up front: bad data is one clear error, not six failed stages.
     let mut references = reference::compute(&opts.data)?;
     let summary_path = opts.out.join("summary.md");
-    let is_ours = |p: &Path| std::fs::read_to_string(p).is_ok_and(|s| s.starts_with(SUMMARY_TITLE));
-    guard_replace(&summary_path, is_ours)?;
-
     let runs = stages::runs_for(&stages);
+    // Every file compare itself writes is checked before anything is built or trained (each stage
+    // checks its own run directory before its first step).
+    if opts.out.exists() && !opts.out.is_dir() {
+        bail!("--out {} is a file, not a directory", opts.out.display());
+    }
+    guard_replace(&summary_path, is_our_summary)?;
+    plot::check_figure(&opts.out.join("loss"))?;
+    for run in &runs {
+        guard_replace(&opts.out.join(run.krate).join("train.txt"), crate::owned::is_our_output)?;
+    }
+
     let present: Vec<&str> = runs.iter().map(|r| r.krate).filter(|k| cargo::crate_exists(root, k)).collect();
     let built = cargo::build_release(root, &present)?;
 
@@ -114,8 +127,7 @@ pub fn compare(root: &Path, opts: &Options) -> Result<Report> {
         references,
     };
     std::fs::create_dir_all(&opts.out).with_context(|| format!("cannot create {}", opts.out.display()))?;
-    std::fs::write(&summary_path, summary::render(&ctx, &results))
-        .with_context(|| format!("cannot write {}", summary_path.display()))?;
+    write_guarded(&summary_path, summary::render(&ctx, &results).as_bytes(), is_our_summary)?;
     Ok(Report { results, summary: summary_path, figure })
 }
 
@@ -148,7 +160,8 @@ fn collect(bin: &Path, stage: &Stage, records: &[harness::Record], dir: &Path) -
             stage.name
         ));
     }
-    let params = count_params(&dir.join(harness::checkpoint::WEIGHTS_FILE), stage.is_param).ok();
+    let params =
+        harness::checkpoint::weights_path(dir).ok().and_then(|p| count_params(&p, stage.is_param).ok());
     let samples = match sample(bin, stage, dir) {
         Ok(samples) => samples,
         Err(e) => return Outcome::Failed(format!("sampling failed: {e:#}")),

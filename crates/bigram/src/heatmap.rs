@@ -1,4 +1,4 @@
-//! The lecture's iconic figure: the count table N as a heatmap, each cell labelled with its bigram and
+//! `bigram heatmap`, the lecture's iconic figure: the count table N as a heatmap, each cell labelled with its bigram and
 //! its count.
 
 use std::path::Path;
@@ -23,3 +23,24 @@ pub fn heatmap(counts: &Counts, vocab: &Vocab, stem: &Path) -> Result<plot::Save
         .save(stem, (60 * v as u32 + 80, 60 * v as u32 + 120))
 }
 // ANCHOR_END: heatmap
+
+/// `bigram heatmap`: count every word of `--data` and draw the table.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HeatmapArgs {
+    #[command(flatten)]
+    pub figure: harness::cli::FigureArgs,
+}
+
+impl HeatmapArgs {
+    /// Counts every word of the data and draws the table.
+    pub fn run(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        let data = crate::data::Dataset::new(&self.figure.docs()?)?;
+        let saved = heatmap(
+            &Counts::from_words(&data.all, data.vocab.len()),
+            &data.vocab,
+            &self.figure.stem("bigram-heatmap"),
+        )?;
+        writeln!(out, "wrote {} and {}", saved.png.display(), saved.svg.display())?;
+        Ok(())
+    }
+}
