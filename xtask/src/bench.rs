@@ -8,7 +8,8 @@
 //! - the tensor engine's reference models (`cargo bench -p autograd --bench reference_models`);
 //! - PyTorch's timings of the same reference models, when python3 can import torch, run in the same
 //!   session so the ratios compare like with like; and the original microgpt.py when `MICROGPT_PY`
-//!   names a copy.
+//!   names a copy;
+//! - the tokenizer's training and encoding times (`bench/tokenizer.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::cargo;
+
+mod tokenizer;
 
 /// How one stage is timed: its default model, evaluated only before and after training.
 struct StepBench {
@@ -390,6 +393,15 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+
+    // The tokenizer's training and encoding times.
+    match tokenizer::section(root, quick) {
+        Ok(section) => md.push_str(&format!("\n{section}")),
+        Err(e) => {
+            complete = false;
+            let _ = writeln!(md, "\n## Tokenizer\n\nNot measured: {e:#}");
+        }
+    }
 
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let path = out.join("bench.md");

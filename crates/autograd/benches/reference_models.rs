@@ -1,20 +1,18 @@
-//! Training-step time of the two reference models against PyTorch's, measured on this machine with
-//! `shared/bench/torch_ref.py` (2 threads): `cargo bench -p autograd`.
+//! Training-step time of the two reference models (`models/`): `cargo bench -p autograd`.
+//! `cargo xtask bench` runs this and PyTorch's `shared/bench/torch_ref.py` in the same session and
+//! puts the two side by side.
 //!
 //! Options (after `--`): `--steps N` (default 300, as the PyTorch script), `--only mlp|gpt`, `--long N`
-//! to also run N more transformer steps and report whether memory grew.
+//! to also run N more transformer steps and report whether memory grew, `--kernels plain|fast` (default
+//! fast) to time the engine's plain kernels instead of its fast ones.
 #![forbid(unsafe_code)]
+
+mod models;
 
 use std::path::PathBuf;
 
-use autograd::bench::{Report, bench_mlp, bench_transformer};
-
-/// PyTorch 2.x CPU, 2 threads, as recorded on this project's machine when the benchmark was written (ms
-/// per step). The machine's speed drifts between sessions (PyTorch has since measured 0.26-0.29 and
-/// 9.6-10.2 ms): `cargo xtask bench` runs PyTorch in the same session, for ratios that compare like with
-/// like.
-const TORCH_MLP_MS: f64 = 0.39;
-const TORCH_GPT_MS: f64 = 12.1;
+use autograd::Kernels;
+use models::{Report, bench_mlp, bench_transformer};
 
 fn names_path() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("MAKEMORE_NAMES") {
@@ -30,7 +28,7 @@ fn load_docs() -> (Vec<Vec<usize>>, usize) {
         Some(Ok(text)) => text,
         _ => {
             eprintln!("note: makemore's names.txt not found (set MAKEMORE_NAMES); timing on synthetic names");
-            let mut rng = autograd::bench::SplitMix(7);
+            let mut rng = models::SplitMix(7);
             (0..32_033)
                 .map(|_| {
                     let len = 3 + rng.below(6);
@@ -60,15 +58,13 @@ fn arg(name: &str) -> Option<usize> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
 }
 
-fn row(r: &Report, torch: f64) {
+fn row(r: &Report) {
     println!(
-        "{:<20} {:>9} {:>10.3} {:>9.3} {:>10.2} {:>8.2}x {:>9.4} {:>8.2}",
+        "{:<20} {:>9} {:>10.3} {:>9.3} {:>9.4} {:>8.2}",
         r.name,
         r.params,
         r.ms_per_step,
         r.cpu_ms_per_step,
-        torch,
-        torch / r.ms_per_step,
         r.loss,
         r.tape_bytes as f64 / (1 << 20) as f64
     );
@@ -80,22 +76,35 @@ fn main() {
 
 fn run() {
     let steps = arg("--steps").unwrap_or(300);
+    let kernels = std::env::args().skip_while(|a| a != "--kernels").nth(1);
+    let kernels = match kernels.as_deref().map(str::parse::<Kernels>).transpose() {
+        Ok(k) => k.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: --kernels: {e}");
+            std::process::exit(1);
+        }
+    };
+    // The choice is per thread: this is the thread that runs every step.
+    kernels.set();
     let (docs, vocab) = load_docs();
-    println!("threads: {} (rayon), steps: {steps}, batch: 32", rayon::current_num_threads());
     println!(
-        "{:<20} {:>9} {:>10} {:>9} {:>10} {:>9} {:>9} {:>8}",
-        "model", "params", "ms/step", "cpu ms", "torch ms", "speedup", "loss", "tape MiB"
+        "threads: {} (rayon), steps: {steps}, batch: 32, kernels: {kernels}",
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<20} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "model", "params", "ms/step", "cpu ms", "loss", "tape MiB"
     );
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     let mut reports = Vec::new();
     if only.as_deref().is_none_or(|o| o == "mlp") {
         let mlp = bench_mlp(&docs, vocab, steps, 1337);
-        row(&mlp, TORCH_MLP_MS);
+        row(&mlp);
         reports.push(mlp);
     }
     if only.as_deref().is_none_or(|o| o == "gpt") {
         let gpt = bench_transformer(&docs, vocab, steps, 1337);
-        row(&gpt, TORCH_GPT_MS);
+        row(&gpt);
         reports.push(gpt);
     }
     for r in &reports {

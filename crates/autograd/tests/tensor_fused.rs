@@ -3,39 +3,13 @@
 mod tensor_support;
 
 use autograd::{Tensor, TensorTape};
-use tensor_support::Numbers;
+use tensor_support::{Numbers, on_both_kernels};
 
 fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
         assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{what}[{i}]: {x} vs {y}");
     }
-}
-
-#[test]
-fn causal_attention_equals_mask_softmax_matmul() {
-    let mut r = Numbers::new(1);
-    let (b, h, t, d) = (3, 2, 7, 5);
-    let shape = [b, h, t, d];
-    let n = b * h * t * d;
-    let (q, k, v) = (r.vec(n, 2.0), r.vec(n, 2.0), r.vec(n, 1.0));
-    let w = Tensor::new(&r.vec(n, 1.0), &shape);
-    let run = |fused: bool| {
-        let (pq, pk, pv) = (Tensor::param(&q, &shape), Tensor::param(&k, &shape), Tensor::param(&v, &shape));
-        let _step = TensorTape::scope();
-        let y = if fused {
-            pq.causal_attention(pk, pv)
-        } else {
-            (pq.matmul_t(pk) * (1.0 / (d as f32).sqrt())).causal_mask().softmax().matmul(pv)
-        };
-        (y * w).sum().backward();
-        (y.data(), pq.grad(), pk.grad(), pv.grad())
-    };
-    let (fused, plain) = (run(true), run(false));
-    close(&fused.0, &plain.0, 1e-6, "y");
-    close(&fused.1, &plain.1, 1e-5, "dq");
-    close(&fused.2, &plain.2, 1e-5, "dk");
-    close(&fused.3, &plain.3, 1e-5, "dv");
 }
 
 #[test]
@@ -66,35 +40,10 @@ fn linear_t_takes_pytorch_layout() {
     assert_eq!(x.linear_t(w, Some(b)).data(), vec![1.5, 2.5, 3.5]);
 }
 
-#[test]
-fn causal_attention_long_sequences_equal_the_primitives() {
-    // The gemm path (T·T·D above the small-product limit) against the written-out ops.
-    let mut r = Numbers::new(3);
-    let shape = [2, 2, 40, 24];
-    let n = shape.iter().product();
-    let (q, k, v) = (r.vec(n, 1.0), r.vec(n, 1.0), r.vec(n, 1.0));
-    let w = Tensor::new(&r.vec(n, 1.0), &shape);
-    let run = |fused: bool| {
-        let (pq, pk, pv) = (Tensor::param(&q, &shape), Tensor::param(&k, &shape), Tensor::param(&v, &shape));
-        let _step = TensorTape::scope();
-        let y = if fused {
-            pq.causal_attention(pk, pv)
-        } else {
-            (pq.matmul_t(pk) * (1.0 / 24f32.sqrt())).causal_mask().softmax().matmul(pv)
-        };
-        (y * w).sum().backward();
-        (y.data(), pq.grad(), pk.grad(), pv.grad())
-    };
-    let (fused, plain) = (run(true), run(false));
-    close(&fused.0, &plain.0, 1e-5, "y");
-    close(&fused.1, &plain.1, 1e-4, "dq");
-    close(&fused.2, &plain.2, 1e-4, "dk");
-    close(&fused.3, &plain.3, 1e-4, "dv");
-}
-
 /// Self-attention of `x`, a (B, T, 3C) projection with `h` heads of `d` columns, scored as
-/// sum(y · w) (+ sum(x · also), an op created after y, so that its gradient reaches x first): fused,
-/// or by splitting x into (B, H, T, D) copies, attending per head and merging the heads back.
+/// sum(y · w) (+ sum(x · also), an op created after y, so that its gradient reaches x first): fused
+/// (with the kernels selected), or by splitting x into (B, H, T, D) copies, attending per head with
+/// the primitive ops (scores, mask, softmax, weighted sum) and merging the heads back.
 /// Returns y and the gradient of x.
 fn self_attention_run(
     x: &[f32],
@@ -109,8 +58,9 @@ fn self_attention_run(
     let y = if fused {
         qkv.causal_self_attention(h)
     } else {
-        let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2);
-        heads(0).causal_attention(heads(1), heads(2)).transpose(1, 2).reshape(&[b, t, c])
+        let heads = |i: usize| qkv.narrow(2, i * c, c).reshape(&[b, t, h, d]).transpose(1, 2); // (B, H, T, D)
+        let att = (heads(0).matmul_t(heads(1)) * (1.0 / (d as f32).sqrt())).causal_mask().softmax();
+        att.matmul(heads(2)).transpose(1, 2).reshape(&[b, t, c])
     };
     assert_eq!(y.shape(), [b, t, c]);
     let score = (y * w).sum();
@@ -130,10 +80,12 @@ fn causal_self_attention_equals_split_heads() {
         let (b, t, h, d) = dims;
         let x = r.vec(b * t * 3 * h * d, 1.5);
         let w = Tensor::new(&r.vec(b * t * h * d, 1.0), &[b, t, h * d]);
-        let (fused, plain) =
-            (self_attention_run(&x, dims, w, None, true), self_attention_run(&x, dims, w, None, false));
-        close(&fused.0, &plain.0, 1e-6, "y");
-        close(&fused.1, &plain.1, 1e-5, "dqkv");
+        let split = self_attention_run(&x, dims, w, None, false);
+        on_both_kernels(|k| {
+            let fused = self_attention_run(&x, dims, w, None, true);
+            close(&fused.0, &split.0, 1e-6, &format!("y ({k})"));
+            close(&fused.1, &split.1, 1e-5, &format!("dqkv ({k})"));
+        });
     }
 }
 
@@ -148,13 +100,15 @@ fn causal_self_attention_adds_to_a_gradient_already_there() {
         let x = r.vec(n, 1.5);
         let w = Tensor::new(&r.vec(b * t * h * d, 1.0), &[b, t, h * d]);
         let w2 = Tensor::new(&r.vec(n, 1.0), &[b, t, 3 * h * d]);
-        let fused = self_attention_run(&x, dims, w, Some(w2), true);
-        let plain = self_attention_run(&x, dims, w, Some(w2), false);
-        close(&fused.0, &plain.0, 1e-6, "y");
-        close(&fused.1, &plain.1, 1e-5, "dqkv");
-        // And the gradient really is both parts: w2 plus attention's share.
-        let (_, attention_only) = self_attention_run(&x, dims, w, None, true);
-        let sum: Vec<f32> = attention_only.iter().zip(w2.data()).map(|(a, b)| a + b).collect();
-        close(&fused.1, &sum, 1e-5, "dqkv = attention + w2");
+        let split = self_attention_run(&x, dims, w, Some(w2), false);
+        on_both_kernels(|k| {
+            let fused = self_attention_run(&x, dims, w, Some(w2), true);
+            close(&fused.0, &split.0, 1e-6, &format!("y ({k})"));
+            close(&fused.1, &split.1, 1e-5, &format!("dqkv ({k})"));
+            // And the gradient really is both parts: w2 plus attention's share.
+            let (_, attention_only) = self_attention_run(&x, dims, w, None, true);
+            let sum: Vec<f32> = attention_only.iter().zip(w2.data()).map(|(a, b)| a + b).collect();
+            close(&fused.1, &sum, 1e-5, &format!("dqkv = attention + w2 ({k})"));
+        });
     }
 }

@@ -1,6 +1,8 @@
 //! Optimizers, clipping and schedules against the formulas written out in f64 (PyTorch's
 //! definitions), and an end-to-end check that training actually learns.
 
+mod tensor_support;
+
 use autograd::optim::{Adam, AdamState, Optimizer, Schedule, Sgd, clip_grad_norm};
 use autograd::{Tensor, TensorTape};
 
@@ -210,7 +212,7 @@ fn an_mlp_learns_xor() {
     // End to end: parameters, a step scope, forward, backward, Adam. XOR needs the hidden layer.
     let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     let y = [0usize, 1, 1, 0];
-    let mut rng = autograd::bench::SplitMix(3);
+    let mut rng = tensor_support::TestRng(3);
     let w1 = autograd::init::kaiming(&mut rng, &[2, 8], 2, autograd::init::TANH_GAIN);
     let b1 = autograd::init::constant(&[8], 0.0);
     let w2 = autograd::init::kaiming(&mut rng, &[8, 2], 8, 1.0);

@@ -1,8 +1,13 @@
 //! The benchmark's reference models are the models they claim to be, and they train.
 
+// The models live with the benchmark that times them; this test uses some of their items.
+#[allow(dead_code)]
+#[path = "../benches/models/mod.rs"]
+mod models;
+
 use autograd::TensorTape;
-use autograd::bench::{Examples, Gpt, IGNORE, Mlp, Model, SplitMix};
 use autograd::optim::{Adam, Optimizer, Sgd};
+use models::{Examples, Gpt, IGNORE, Mlp, Model, SplitMix};
 
 /// Synthetic "names" over 26 letters with a learnable pattern (each letter tends to follow the last).
 fn docs() -> Vec<Vec<usize>> {

@@ -4,7 +4,7 @@
 
 mod tensor_support;
 
-use autograd::{Tape, Tensor, TensorTape, Value};
+use autograd::{Kernels, Tape, Tensor, TensorTape, Value};
 use tensor_support::Numbers;
 
 /// A parameter in both engines, from the same f32 numbers.
@@ -104,38 +104,32 @@ fn a_two_layer_mlp_with_cross_entropy() {
 
 #[test]
 fn a_causal_attention_head() {
-    // One head over two sequences: q, k, v projections, causal softmax of q·k/√D, weighted values,
+    // One head over two sequences: a q | k | v projection, causal softmax of q·k/√D, weighted values,
     // an output projection to logits and cross-entropy on the next token.
     let (b, t, c, d, v) = (2, 4, 5, 3, 4);
     let mut r = Numbers::new(2);
     let x = r.vec(b * t * c, 1.0);
     let targets = [1, 3, 0, 2, 2, 1, 3, 0];
-    let wq = both(&r.vec(c * d, 0.8), &[c, d]);
-    let wk = both(&r.vec(c * d, 0.8), &[c, d]);
-    let wv = both(&r.vec(c * d, 0.8), &[c, d]);
+    let w_qkv = both(&r.vec(c * 3 * d, 0.8), &[c, 3 * d]);
     let wo = both(&r.vec(d * v, 0.8), &[d, v]);
     let scale = 1.0 / (d as f64).sqrt();
 
     let _scalars = Tape::scope();
     let xs: Vec<Value> = x.iter().map(|&x| Value::new(x as f64)).collect();
-    let (q, k, vv) = (
-        matmul(&xs, &wq.values, b * t, c, d),
-        matmul(&xs, &wk.values, b * t, c, d),
-        matmul(&xs, &wv.values, b * t, c, d),
-    );
+    let qkv = matmul(&xs, &w_qkv.values, b * t, c, 3 * d); // rows of q | k | v
+    let part = |row: usize, p: usize| &qkv[row * 3 * d + p * d..][..d]; // p: 0 q, 1 k, 2 v
     let mut ys = Vec::new();
     for seq in 0..b {
         for i in 0..t {
-            let qi = &q[(seq * t + i) * d..][..d];
             // Position i sees positions 0..=i only.
             let scores: Vec<Value> =
-                (0..=i).map(|j| Value::dot(qi, &k[(seq * t + j) * d..][..d]) * scale).collect();
+                (0..=i).map(|j| Value::dot(part(seq * t + i, 0), part(seq * t + j, 1)) * scale).collect();
             let max = scores.iter().map(|s| s.data()).fold(f64::NEG_INFINITY, f64::max);
             let exps: Vec<Value> = scores.iter().map(|&s| (s - max).exp()).collect();
             let total = Value::sum(&exps);
             for e in 0..d {
                 let weighted: Vec<Value> =
-                    (0..=i).map(|j| exps[j] / total * vv[(seq * t + j) * d + e]).collect();
+                    (0..=i).map(|j| exps[j] / total * part(seq * t + j, 2)[e]).collect();
                 ys.push(Value::sum(&weighted));
             }
         }
@@ -144,25 +138,28 @@ fn a_causal_attention_head() {
     let loss = cross_entropy(&logits, v, &targets);
     loss.backward();
 
-    for fused in [false, true] {
+    // The written-out ops, and the fused op with each of its kernels.
+    for (fused, kernels) in [(false, Kernels::Fast), (true, Kernels::Plain), (true, Kernels::Fast)] {
+        kernels.set();
         let _tensors = TensorTape::scope();
-        let xt = Tensor::new(&x, &[b, t, c]);
-        let (qt, kt, vt) = (xt.matmul(wq.tensor), xt.matmul(wk.tensor), xt.matmul(wv.tensor)); // (B, T, D)
+        let qkv_t = Tensor::new(&x, &[b, t, c]).matmul(w_qkv.tensor); // (B, T, 3D)
         let y = if fused {
-            qt.causal_attention(kt, vt)
+            qkv_t.causal_self_attention(1)
         } else {
+            let (qt, kt, vt) = (qkv_t.narrow(2, 0, d), qkv_t.narrow(2, d, d), qkv_t.narrow(2, 2 * d, d));
             (qt.matmul_t(kt) * scale as f32).causal_mask().softmax().matmul(vt) // (B, T, T) @ (B, T, D)
         };
         let loss_t = y.matmul(wo.tensor).cross_entropy(&targets);
         loss_t.backward();
-        let what = if fused { "fused" } else { "primitive" };
+        let what = if fused { format!("fused ({kernels})") } else { "primitive".to_owned() };
         assert_close(&format!("{what} y"), &ys.iter().map(|y| y.data()).collect::<Vec<_>>(), &y.data());
         assert_close(&format!("{what} loss"), &[loss.data()], &[loss_t.item()]);
-        for (name, p) in [("wq", &wq), ("wk", &wk), ("wv", &wv), ("wo", &wo)] {
+        for (name, p) in [("w_qkv", &w_qkv), ("wo", &wo)] {
             assert_close(&format!("{what} {name}"), &grads(&p.values), &p.tensor.grad());
         }
         TensorTape::zero_grad();
     }
+    Kernels::Fast.set();
 }
 
 #[test]

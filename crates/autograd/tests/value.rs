@@ -1,10 +1,19 @@
 //! The scalar engine against micrograd's own numbers, finite differences, and the graph shapes that
 //! break naive implementations (reuse, diamonds, very deep chains).
 
-use autograd::{Tape, Value};
+use autograd::{Kernels, Tape, Value};
 
-/// Central differences in f64 for every input of `f`, compared with what `backward` computes.
+/// Central differences in f64 for every input of `f`, compared with what `backward` computes, with
+/// the plain kernels and with the fast ones.
 fn gradcheck(inputs: &[f64], f: impl Fn(&[Value]) -> Value) {
+    for kernels in Kernels::ALL {
+        kernels.set();
+        gradcheck_with(inputs, &f);
+    }
+    Kernels::Fast.set();
+}
+
+fn gradcheck_with(inputs: &[f64], f: impl Fn(&[Value]) -> Value) {
     let _scope = Tape::scope();
     let xs: Vec<Value> = inputs.iter().map(|&x| Value::new(x)).collect();
     let out = f(&xs);

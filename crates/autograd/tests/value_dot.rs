@@ -1,8 +1,18 @@
 //! The fused dot product and matrix-vector product against the chains of two-input nodes they stand
 //! for, for every way their inputs can lie on the tape: consecutive runs (the fast path), scattered
-//! nodes, runs that overlap, and the same run on both sides.
+//! nodes, runs that overlap, and the same run on both sides; with the plain kernels and with the fast
+//! ones (which record runs compactly and sum four rows side by side), so the two agree to the bit.
 
-use autograd::{Tape, Value};
+use autograd::{Kernels, Tape, Value};
+
+/// Runs `f` with the plain kernels, then the fast ones (left selected).
+fn on_both_kernels(f: impl Fn(Kernels)) {
+    for kernels in Kernels::ALL {
+        kernels.set();
+        f(kernels);
+    }
+    Kernels::Fast.set();
+}
 
 /// Values and every gradient of `fused(vs)` and of `chain(vs)`, which must agree to the bit.
 fn assert_same_bits(inputs: &[f64], fused: impl Fn(&[Value]) -> Value, chain: impl Fn(&[Value]) -> Value) {
@@ -13,10 +23,12 @@ fn assert_same_bits(inputs: &[f64], fused: impl Fn(&[Value]) -> Value, chain: im
         out.backward();
         (out.data().to_bits(), vs.iter().map(|v| v.grad().to_bits()).collect::<Vec<_>>())
     };
-    let (fused_out, fused_grads) = run(&fused);
     let (chain_out, chain_grads) = run(&chain);
-    assert_eq!(fused_out, chain_out, "values differ");
-    assert_eq!(fused_grads, chain_grads, "gradients differ");
+    on_both_kernels(|k| {
+        let (fused_out, fused_grads) = run(&fused);
+        assert_eq!(fused_out, chain_out, "values differ ({k} kernels)");
+        assert_eq!(fused_grads, chain_grads, "gradients differ ({k} kernels)");
+    });
 }
 
 /// `Σ wᵢ·xᵢ` as Python's `sum(w * x for ...)` builds it: 0 + w₀x₀ + w₁x₁ + …, one node at a time.
@@ -88,16 +100,22 @@ fn matvec_is_a_dot_per_row() {
     // 4 rows (one block), 6 (a block and two left over), 9; rows of 1, 5 and 16.
     for (rows, n) in [(4, 5), (6, 5), (9, 16), (3, 1), (8, 1)] {
         let inputs: Vec<f64> = (0..n).map(|i| (i as f64 * 0.71).cos()).collect();
-        let by_rows = matvec_loss(&inputs, rows, |w, x| w.iter().map(|row| Value::dot(row, x)).collect());
-        let fused = matvec_loss(&inputs, rows, Value::matvec);
         let chain = matvec_loss(&inputs, rows, |w, x| w.iter().map(|row| chain_dot(row, x)).collect());
-        assert_eq!(fused, by_rows, "{rows}×{n}: matvec differs from dot row by row");
-        assert_eq!(fused, chain, "{rows}×{n}: matvec differs from the chain of nodes");
+        on_both_kernels(|k| {
+            let by_rows = matvec_loss(&inputs, rows, |w, x| w.iter().map(|row| Value::dot(row, x)).collect());
+            let fused = matvec_loss(&inputs, rows, Value::matvec);
+            assert_eq!(fused, by_rows, "{rows}×{n}: matvec differs from dot row by row ({k} kernels)");
+            assert_eq!(fused, chain, "{rows}×{n}: matvec differs from the chain of nodes ({k} kernels)");
+        });
     }
 }
 
 #[test]
 fn matvec_falls_back_when_rows_or_input_are_not_runs() {
+    on_both_kernels(|_| matvec_with_rows_that_are_not_runs());
+}
+
+fn matvec_with_rows_that_are_not_runs() {
     let _scope = Tape::scope();
     let a: Vec<Value> = (0..12).map(|i| Value::new(i as f64 * 0.1 - 0.4)).collect();
     // Rows 1 and 2 are not consecutive nodes; x is scattered; one row shares nodes with x.
@@ -128,6 +146,10 @@ fn matvec_falls_back_when_rows_or_input_are_not_runs() {
 
 #[test]
 fn matvec_matches_finite_differences() {
+    on_both_kernels(|_| matvec_against_finite_differences());
+}
+
+fn matvec_against_finite_differences() {
     let inputs = [0.3, -0.8, 0.5, 1.2];
     let (_, grads) = matvec_loss(&inputs, 6, Value::matvec);
     let loss = |inputs: &[f64]| f64::from_bits(matvec_loss(inputs, 6, Value::matvec).0);
@@ -148,6 +170,10 @@ fn matvec_matches_finite_differences() {
 
 #[test]
 fn a_dot_lists_its_inputs_as_pairs() {
+    on_both_kernels(|_| dot_inputs_are_pairs());
+}
+
+fn dot_inputs_are_pairs() {
     let _scope = Tape::scope();
     let v: Vec<Value> = INPUTS.iter().map(|&x| Value::new(x)).collect();
     // Runs, and scattered nodes: the same interleaved w₀, x₀, w₁, x₁, … either way.
@@ -157,6 +183,10 @@ fn a_dot_lists_its_inputs_as_pairs() {
 
 #[test]
 fn no_grad_dots_record_nothing() {
+    on_both_kernels(|_| no_grad_dots());
+}
+
+fn no_grad_dots() {
     let _scope = Tape::scope();
     let v: Vec<Value> = INPUTS.iter().map(|&x| Value::new(x)).collect();
     let _no_grad = Tape::no_grad();

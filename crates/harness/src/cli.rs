@@ -221,13 +221,14 @@ pub fn train_and_save<S: Stage>(
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
     S::validate(&args.config)?;
     let run_dir = RunDir::create(&dir, S::NAME)?;
-    if let Some(note) = run_dir.replacing() {
-        eprintln!("note: {note}");
-    }
     let trained = S::train(&args.config, &data, &dir.join(crate::runlog::LOG_FILE), out)?;
     out.flush()?;
     let saved =
         Saved { config: args.config.clone(), vocab: trained.vocab.clone(), sample_rng: trained.rng.state() };
+    // Said now, when it happens: until this save the previous checkpoint is still there, whole.
+    if let Some(note) = run_dir.replacing() {
+        eprintln!("note: {note}");
+    }
     run_dir
         .save_checkpoint(&saved, &S::named_parameters(&trained.model))
         .context("training finished but the checkpoint was not saved")?;

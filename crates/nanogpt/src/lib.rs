@@ -39,6 +39,10 @@ impl harness::cli::Stage for Stage {
     type Model = model::Gpt;
     type Extra = Extra;
 
+    fn validate(config: &Self::Config) -> Result<()> {
+        config.validate()
+    }
+
     fn train(
         config: &Self::Config,
         data: &Path,

@@ -72,6 +72,9 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
             run.eval(step, val_loss)?;
             best.keep_if_better(step + 1, val_loss, &model, &opt, run.tokens_seen())?;
         }
+        if run.stopping() {
+            break; // Ctrl-C: keep what was learned so far
+        }
     }
     run.finish();
     best.finish(&model, log)?;

@@ -92,7 +92,7 @@ fn help_documents_every_flag() {
 fn a_diverging_run_stops_with_one_line() {
     let out = temp_dir("nan");
     let output = train(&out, &["--steps", "50", "--learning-rate", "1e30", "--warmup-steps", "0"]);
-    assert_one_line_error(&output, "the loss became");
+    assert_one_line_error(&output, "diverged");
 }
 
 #[test]

@@ -1,200 +1,29 @@
-//! Causal scaled dot-product attention as one op: `softmax(mask(q kᵀ / √D)) v` for every (batch, head),
-//! PyTorch's `F.scaled_dot_product_attention(q, k, v, is_causal=True)`.
+//! Causal self-attention as one op, straight from the fused projection: PyTorch's
+//! `F.scaled_dot_product_attention(q, k, v, is_causal=True)` for every (sequence, head), reading q, k
+//! and v out of c_attn's output instead of splitting it into per-head copies.
 //!
-//! It computes exactly what `q.matmul_t(k) * scale`, `causal_mask`, `softmax` and `matmul(v)` compute
-//! (the tests check it), but keeps the (T, T) attention matrices inside the op: no four intermediate
-//! tensors to store and walk back through, and one parallel pass over the (batch, head) pairs.
+//! It computes what `q.matmul_t(k) * scale`, `causal_mask`, `softmax` and `matmul(v)` compute per head
+//! (the tests check it), but keeps the (T, T) attention matrices inside the op: no intermediate tensors
+//! to store and walk back through. This file is the algorithm, one row of one head at a time; the
+//! engine trains with its fast twin, `fast/attention.rs`, which adds in another order and uses a faster
+//! `exp` ([`Kernels::Plain`](crate::Kernels) selects this one).
 
-use std::cell::RefCell;
-
-use super::Tensor;
-use super::fastmath;
-use super::matmul::{Mat, PAR_WORK, for_each_item, gemm};
-use super::parallel::with_scratch;
 use super::tape::{Grads, Op, Saved, with};
+use super::{Shape, Tensor, fast};
+use crate::Kernels;
 
-thread_local! {
-    /// Scratch for the backward's dS matrices, kept between steps so steps do not allocate. Kept apart
-    /// from `parallel::with_scratch`, which other kernels borrow: this one stays borrowed across a
-    /// parallel loop.
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// T rows of D numbers inside a slice, `stride` apart: one (batch, head) item's q, k or v, either a
-/// contiguous (T, D) block or one head's columns read in place out of the rows of the fused qkv.
+/// The shape of the problem: `groups` sequences (the batch) of `t` rows of `q | k | v`, `h` heads of
+/// `d` columns each (C = h·d).
 #[derive(Clone, Copy)]
-struct Rows<'a> {
-    data: &'a [f32],
-    stride: usize,
-}
-
-impl<'a> Rows<'a> {
-    fn new(data: &'a [f32], stride: usize) -> Rows<'a> {
-        Rows { data, stride }
-    }
-
-    /// Item `i`'s contiguous (T, D) block of a (..., T, D) tensor.
-    fn item(x: &'a [f32], i: usize, t: usize, d: usize) -> Rows<'a> {
-        Rows::new(&x[i * t * d..][..t * d], d)
-    }
-
-    fn row(&self, i: usize, d: usize) -> &'a [f32] {
-        &self.data[i * self.stride..][..d]
-    }
-
-    fn mat(&self, t: usize, d: usize) -> Mat {
-        Mat::strided(t, d, self.stride)
-    }
-}
-
-/// The same for an output: rows of D numbers `stride` apart, written or added to.
-struct RowsMut<'a> {
-    data: &'a mut [f32],
-    stride: usize,
-}
-
-impl<'a> RowsMut<'a> {
-    fn new(data: &'a mut [f32], stride: usize) -> RowsMut<'a> {
-        RowsMut { data, stride }
-    }
-
-    fn row(&mut self, i: usize, d: usize) -> &mut [f32] {
-        &mut self.data[i * self.stride..][..d]
-    }
-
-    /// Zeros the T rows (and nothing between them: those are other heads' columns).
-    fn zero(&mut self, t: usize, d: usize) {
-        (0..t).for_each(|i| self.row(i, d).fill(0.0));
-    }
-}
-
-/// Row `i` of a causal softmax: weights on columns 0..=i, zeros after.
-fn causal_softmax_row(s: &mut [f32], i: usize) {
-    let (visible, future) = s.split_at_mut(i + 1);
-    let max = fastmath::max(visible);
-    visible.iter_mut().for_each(|v| *v = fastmath::exp(*v - max));
-    let inv = 1.0 / fastmath::sum(visible);
-    visible.iter_mut().for_each(|v| *v *= inv);
-    future.fill(0.0);
-}
-
-/// Up to this many multiply-adds per (T, T)·(T, D) product, plain loops that skip the masked half (and
-/// read heads in place) beat a call to gemm; above it, gemm.
-const SMALL: usize = 1 << 15;
-
-/// The three products attention needs, on one (batch, head) item. `w` is a (T, T) matrix that is zero
-/// above the diagonal (attention weights, or their gradient), `a`, `b`, `m`, `out` are (T, D).
-///
-/// s = a·bᵀ on and below the diagonal (the rest is left for the mask to overwrite).
-fn lower_dots(a: Rows, b: Rows, t: usize, d: usize, s: &mut [f32]) {
-    if t * t * d > SMALL {
-        return gemm((a.data, a.mat(t, d)), (b.data, b.mat(t, d).t()), false, s, t);
-    }
-    for i in 0..t {
-        for j in 0..=i {
-            s[i * t + j] = fastmath::dot(a.row(i, d), b.row(j, d));
-        }
-    }
-}
-
-/// out = w·m (+ out if `add`): row i of out is Σ_{j ≤ i} w_ij m_j.
-fn lower_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: bool) {
-    if t * t * d > SMALL {
-        let stride = out.stride;
-        return gemm((w, Mat::stored(0, t, t, false)), (m.data, m.mat(t, d)), add, out.data, stride);
-    }
-    if !add {
-        out.zero(t, d);
-    }
-    for i in 0..t {
-        let oi = out.row(i, d);
-        for j in 0..=i {
-            let wij = w[i * t + j];
-            oi.iter_mut().zip(m.row(j, d)).for_each(|(o, &x)| *o += wij * x);
-        }
-    }
-}
-
-/// out = wᵀ·m (+ out if `add`): row j of out is Σ_{i ≥ j} w_ij m_i.
-fn lower_t_times(w: &[f32], m: Rows, t: usize, d: usize, mut out: RowsMut, add: bool) {
-    if t * t * d > SMALL {
-        let stride = out.stride;
-        let wt = Mat::stored(0, t, t, true);
-        return gemm((w, wt), (m.data, m.mat(t, d)), add, out.data, stride);
-    }
-    if !add {
-        out.zero(t, d);
-    }
-    for i in 0..t {
-        let mi = m.row(i, d);
-        for j in 0..=i {
-            let wij = w[i * t + j];
-            out.row(j, d).iter_mut().zip(mi).for_each(|(o, &x)| *o += wij * x);
-        }
-    }
-}
-
-// ANCHOR: attention
-/// Forward for one (batch, head): P = causal_softmax(q kᵀ · scale), (T, T), saved; y = P v, (T, D).
-fn forward_item(q: Rows, k: Rows, v: Rows, t: usize, d: usize, p: &mut [f32], y: RowsMut) {
-    let scale = 1.0 / (d as f32).sqrt();
-    lower_dots(q, k, t, d, p); // scores, (T, T)
-    for (i, row) in p.chunks_exact_mut(t).enumerate() {
-        row[..=i].iter_mut().for_each(|s| *s *= scale);
-        causal_softmax_row(row, i);
-    }
-    lower_times(p, v, t, d, y, false);
-}
-
-/// Backward, with dy the output's gradient (per item, all (T, T) or (T, D)):
-/// dv = Pᵀ dy;  dP = dy vᵀ;  dS = P ∘ (dP - rowsum(P ∘ dP)) (softmax's backward, masked entries have
-/// P = 0);  dq = dS k · scale;  dk = dSᵀ q · scale.
-pub(super) fn backward(s: &Saved, grads: &mut Grads, q: u32, k: u32, v: u32, node: u32, g: &[f32]) {
-    let shape = s.shape(q);
-    let (t, d) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    let items = shape.numel() / (t * d).max(1);
-    let scale = 1.0 / (d as f32).sqrt();
-    let (qs, ks, vs, p) = (s.data(q), s.data(k), s.data(v), s.aux(node));
-    let tt = t * t;
-    let work = items * t * t * d;
-    let item = |x, i| Rows::item(x, i, t, d);
-    if let Some((dv, fresh)) = grads.get_fresh(v) {
-        for_each_item(dv, items, work, true, |i, dv, _| {
-            lower_t_times(&p[i * tt..][..tt], item(g, i), t, d, RowsMut::new(dv, d), !fresh)
-        });
-    }
-    SCRATCH.with_borrow_mut(|ds| {
-        ds.resize(items * tt, 0.0);
-        for_each_item(ds, items, work, true, |i, ds, _| {
-            softmax_scores_backward(&p[i * tt..][..tt], item(g, i), item(vs, i), t, d, scale, ds);
-        });
-        let ds = &ds[..];
-        if let Some((dq, fresh)) = grads.get_fresh(q) {
-            for_each_item(dq, items, work, true, |i, dq, _| {
-                lower_times(&ds[i * tt..][..tt], item(ks, i), t, d, RowsMut::new(dq, d), !fresh)
-            });
-        }
-        if let Some((dk, fresh)) = grads.get_fresh(k) {
-            for_each_item(dk, items, work, true, |i, dk, _| {
-                lower_t_times(&ds[i * tt..][..tt], item(qs, i), t, d, RowsMut::new(dk, d), !fresh)
-            });
-        }
-    });
-}
-// ANCHOR_END: attention
-
-/// The shape of [`Tensor::causal_self_attention`]'s problem: `groups` sequences (the batch) of `t`
-/// rows of `q | k | v`, `h` heads of `d` columns each.
-#[derive(Clone, Copy)]
-struct QkvDims {
-    groups: usize,
-    t: usize,
-    h: usize,
-    d: usize,
+pub(super) struct QkvDims {
+    pub(super) groups: usize,
+    pub(super) t: usize,
+    pub(super) h: usize,
+    pub(super) d: usize,
 }
 
 impl QkvDims {
-    fn new(shape: &super::Shape, n_head: usize) -> QkvDims {
+    pub(super) fn new(shape: &Shape, n_head: usize) -> QkvDims {
         let r = shape.len();
         assert!(r >= 2, "causal_self_attention: qkv must be (..., T, 3C), got {shape:?}");
         let (t, c3) = (shape[r - 2], shape[r - 1]);
@@ -204,130 +33,106 @@ impl QkvDims {
         );
         QkvDims { groups: shape.numel() / (t * c3).max(1), t, h: n_head, d: c3 / (3 * n_head) }
     }
-}
 
-/// Forward of one sequence: `qkv` its (T, 3C) rows, `p` its H (T, T) attention matrices, `y` its
-/// (T, C) output rows, heads side by side. Each head reads its columns of q, k and v in place.
-fn self_attention_group(qkv: &[f32], dims: QkvDims, p: &mut [f32], y: &mut [f32]) {
-    let QkvDims { t, h, d, .. } = dims;
-    let c = h * d;
-    for (head, ph) in p.chunks_exact_mut(t * t).enumerate() {
-        let part = |i: usize| Rows::new(&qkv[i * c + head * d..], 3 * c); // q, k, v of this head
-        forward_item(part(0), part(1), part(2), t, d, ph, RowsMut::new(&mut y[head * d..], c));
+    /// Where the D numbers of `head`'s q (part 0), k (1) or v (2) at position `i` of sequence `b`
+    /// start in qkv: row (b, i) is q | k | v, each C = h·d wide, heads side by side.
+    fn qkv(&self, b: usize, i: usize, part: usize, head: usize) -> usize {
+        let c = self.h * self.d;
+        (b * self.t + i) * 3 * c + part * c + head * self.d
+    }
+
+    /// Where `head`'s D numbers of the output at position `i` of sequence `b` start: (B, T, C).
+    fn y(&self, b: usize, i: usize, head: usize) -> usize {
+        (b * self.t + i) * self.h * self.d + head * self.d
+    }
+
+    /// Where row `i` of `head`'s (T, T) attention matrix of sequence `b` starts: (B, H, T, T).
+    fn p(&self, b: usize, head: usize, i: usize) -> usize {
+        ((b * self.h + head) * self.t + i) * self.t
     }
 }
 
-/// Backward of one sequence: the same products as [`backward`], head by head, with `dy` the (T, C)
-/// output gradient and `dqkv` the (T, 3C) gradient of the input rows, written if `fresh`, else added to.
-fn self_attention_group_backward(
-    qkv: &[f32],
-    dims: QkvDims,
-    p: &[f32],
-    dy: &[f32],
-    dqkv: &mut [f32],
-    fresh: bool,
-) {
-    let QkvDims { t, h, d, .. } = dims;
-    let (c, tt) = (h * d, t * t);
-    let scale = 1.0 / (d as f32).sqrt();
-    with_scratch(tt, |ds| {
-        for (head, ph) in p.chunks_exact(tt).enumerate() {
-            let at = |i: usize| i * c + head * d; // where q, k, v of this head start in a row
-            let part = |i: usize| Rows::new(&qkv[at(i)..], 3 * c);
-            let dy = Rows::new(&dy[head * d..], c);
-            lower_t_times(ph, dy, t, d, RowsMut::new(&mut dqkv[at(2)..], 3 * c), !fresh); // dv = Pᵀ dy
-            softmax_scores_backward(ph, dy, part(2), t, d, scale, ds);
-            lower_times(ds, part(1), t, d, RowsMut::new(&mut dqkv[at(0)..], 3 * c), !fresh); // dq = dS k
-            lower_t_times(ds, part(0), t, d, RowsMut::new(&mut dqkv[at(1)..], 3 * c), !fresh); // dk = dSᵀ q
-        }
-    });
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// dS = P ∘ (dP - rowsum(P ∘ dP)) · scale with dP = dy vᵀ: the gradient of the scaled scores of one
-/// item (zero above the diagonal, where P is 0).
-fn softmax_scores_backward(p: &[f32], dy: Rows, v: Rows, t: usize, d: usize, scale: f32, ds: &mut [f32]) {
-    lower_dots(dy, v, t, d, ds); // dP
-    for (r, (row, pr)) in ds.chunks_exact_mut(t).zip(p.chunks_exact(t)).enumerate() {
-        let (dsr, future) = row.split_at_mut(r + 1);
-        let pr = &pr[..=r];
-        let dot = fastmath::dot(dsr, pr);
-        dsr.iter_mut().zip(pr).for_each(|(x, &p)| *x = p * (*x - dot) * scale);
-        future.fill(0.0);
-    }
-}
-
-/// Backward of [`Tensor::causal_self_attention`], one sequence per task (each owns its rows of dqkv).
-pub(super) fn self_attention_backward(
-    s: &Saved,
-    grads: &mut Grads,
-    qkv: u32,
-    n_head: usize,
-    node: u32,
-    g: &[f32],
-) {
-    let Some((dqkv, fresh)) = grads.get_fresh(qkv) else { return };
-    let dims = QkvDims::new(&s.shape(qkv), n_head);
-    let (x, p) = (s.data(qkv), s.aux(node));
+// ANCHOR: attention
+/// Forward, for each sequence b, head and position i: the scores of q_i against the keys of positions
+/// j ≤ i (the future is masked), their softmax P[i, j] (saved for the backward, 0 for j > i), and the
+/// output y_i = Σ_{j≤i} P[i, j]·v_j.
+fn forward(x: &[f32], dims: QkvDims, p: &mut [f32], y: &mut [f32]) {
     let QkvDims { groups, t, h, d } = dims;
-    let (xg, yg, pg) = (t * 3 * h * d, t * h * d, h * t * t);
-    let run = |i: usize, dx: &mut [f32]| {
-        let (xi, pi, gi) = (&x[i * xg..][..xg], &p[i * pg..][..pg], &g[i * yg..][..yg]);
-        self_attention_group_backward(xi, dims, pi, gi, dx, fresh);
-    };
-    if groups * h * t * t * d >= PAR_WORK && xg > 0 {
-        use rayon::prelude::*;
-        dqkv.par_chunks_mut(xg).enumerate().for_each(|(i, dx)| run(i, dx));
-    } else if xg > 0 {
-        dqkv.chunks_mut(xg).enumerate().for_each(|(i, dx)| run(i, dx));
+    let scale = 1.0 / (d as f32).sqrt();
+    for b in 0..groups {
+        for head in 0..h {
+            for i in 0..t {
+                let q = &x[dims.qkv(b, i, 0, head)..][..d];
+                let row = &mut p[dims.p(b, head, i)..][..t];
+                for j in 0..=i {
+                    let k = &x[dims.qkv(b, j, 1, head)..][..d];
+                    row[j] = dot(q, k) * scale;
+                }
+                // softmax over j ≤ i, after subtracting the largest score so that no exp overflows
+                let max = row[..=i].iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                row[..=i].iter_mut().for_each(|s| *s = (*s - max).exp());
+                let total: f32 = row[..=i].iter().sum();
+                row[..=i].iter_mut().for_each(|s| *s /= total);
+                row[i + 1..].fill(0.0);
+                let out = &mut y[dims.y(b, i, head)..][..d];
+                out.fill(0.0);
+                for j in 0..=i {
+                    let v = &x[dims.qkv(b, j, 2, head)..][..d];
+                    out.iter_mut().zip(v).for_each(|(o, &v)| *o += row[j] * v);
+                }
+            }
+        }
     }
 }
+
+/// Backward, row by row with dy_i the output's gradient at position i:
+/// dv_j += P[i, j]·dy_i;  dP[i, j] = dy_i·v_j;  dS[i, j] = P[i, j]·(dP[i, j] - Σ_l P[i, l]·dP[i, l])
+/// (softmax's backward, the masked entries having P = 0);  dq_i += Σ_j dS[i, j]·k_j·scale and
+/// dk_j += dS[i, j]·q_i·scale (the scores were q_i·k_j·scale).
+pub(super) fn backward(s: &Saved, grads: &mut Grads, qkv: u32, n_head: usize, node: u32, g: &[f32]) {
+    let Some(dx) = grads.get(qkv) else { return };
+    let dims = QkvDims::new(&s.shape(qkv), n_head);
+    let QkvDims { groups, t, h, d } = dims;
+    let scale = 1.0 / (d as f32).sqrt();
+    let (x, p) = (s.data(qkv), s.aux(node));
+    let mut ds = vec![0.0; t]; // one row of dS, (T)
+    for b in 0..groups {
+        for head in 0..h {
+            for i in 0..t {
+                let pi = &p[dims.p(b, head, i)..][..=i];
+                let dy = &g[dims.y(b, i, head)..][..d];
+                for j in 0..=i {
+                    ds[j] = dot(dy, &x[dims.qkv(b, j, 2, head)..][..d]); // dP[i, j]
+                }
+                let weighted = dot(pi, &ds[..=i]);
+                for j in 0..=i {
+                    ds[j] = pi[j] * (ds[j] - weighted) * scale;
+                }
+                let q = dims.qkv(b, i, 0, head);
+                for j in 0..=i {
+                    let (k, v) = (dims.qkv(b, j, 1, head), dims.qkv(b, j, 2, head));
+                    for c in 0..d {
+                        dx[q + c] += ds[j] * x[k + c]; // dq_i
+                        dx[k + c] += ds[j] * x[q + c]; // dk_j
+                        dx[v + c] += pi[j] * dy[c]; // dv_j
+                    }
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: attention
 
 impl Tensor {
-    /// Causal self-attention: for q, k, v of shape (..., T, D) (usually (B, n_head, T, D)), each
-    /// position's output is the average of the values of positions up to it, weighted by
-    /// softmax(q·k / √D). One fused op; the same numbers as
-    /// `(q.matmul_t(k) * (1/√D)).causal_mask().softmax().matmul(v)`.
-    pub fn causal_attention(self, k: Tensor, v: Tensor) -> Tensor {
-        with(|tp| {
-            let (q, k, v) = (tp.id(self), tp.id(k), tp.id(v));
-            let shape = tp.shape(q);
-            assert!(
-                shape.len() >= 2 && tp.shape(k) == shape && tp.shape(v) == shape,
-                "causal_attention: q, k, v must share one shape (..., T, D), got {shape:?}, {:?}, {:?}",
-                tp.shape(k),
-                tp.shape(v)
-            );
-            let (t, d) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-            let items = shape.numel() / (t * d).max(1);
-            let mut p = tp.alloc_aux(items * t * t);
-            let mut y = tp.alloc(shape.numel());
-            let (qs, ks, vs) = (tp.data(q), tp.data(k), tp.data(v));
-            // Each (batch, head) item writes its own (T, T) block of p and (T, D) block of y.
-            let run = |i: usize, (pi, yi): (&mut [f32], &mut [f32])| {
-                let item = |x| Rows::item(x, i, t, d);
-                forward_item(item(qs), item(ks), item(vs), t, d, pi, RowsMut::new(yi, d));
-            };
-            let (tt, td) = ((t * t).max(1), (t * d).max(1));
-            if items * t * t * d >= PAR_WORK {
-                use rayon::prelude::*;
-                p.par_chunks_mut(tt)
-                    .zip(y.par_chunks_mut(td))
-                    .enumerate()
-                    .with_min_len(4)
-                    .for_each(|(i, pair)| run(i, pair));
-            } else {
-                p.chunks_mut(tt).zip(y.chunks_mut(td)).enumerate().for_each(|(i, pair)| run(i, pair));
-            }
-            let req = [q, k, v].iter().any(|&i| tp.requires_grad(i));
-            tp.push_saved(shape, Op::Attention { q, k, v }, req, y, Some(p), None)
-        })
-    }
-
     /// Causal self-attention straight from the fused projection: `self` is c_attn's output
     /// (..., T, 3C), each row q | k | v with `n_head` heads of D = C / n_head columns in each part, and
-    /// the result is (..., T, C), the heads' outputs side by side. The same numbers as splitting,
-    /// `causal_attention` per head and merging the heads back, without the five copies that takes
-    /// (three head splits, the merge, and their backward), and its backward writes straight into the
+    /// the result is (..., T, C), the heads' outputs side by side. The same numbers as splitting the
+    /// heads into (B, n_head, T, D), computing `(q.matmul_t(k) * (1/√D)).causal_mask().softmax().matmul(v)`
+    /// and merging the heads back, without the copies that takes; its backward writes straight into the
     /// gradient of `self`.
     pub fn causal_self_attention(self, n_head: usize) -> Tensor {
         with(|tp| {
@@ -337,20 +142,13 @@ impl Tensor {
             let QkvDims { groups, t, h, d } = dims;
             let mut out = in_shape.as_slice().to_vec();
             *out.last_mut().expect("at least 2 dims") = h * d;
-            let shape = super::Shape::new(&out);
+            let shape = Shape::new(&out);
             let mut p = tp.alloc_aux(groups * h * t * t); // (B, H, T, T)
             let mut y = tp.alloc(shape.numel()); // (B, T, C)
-            let x = tp.data(qkv);
-            let (xg, yg, pg) = (t * 3 * h * d, t * h * d, h * t * t);
-            // Each sequence writes its own rows of y and its own H attention matrices.
-            let run = |i: usize, (pi, yi): (&mut [f32], &mut [f32])| {
-                self_attention_group(&x[i * xg..][..xg], dims, pi, yi)
-            };
-            if groups * h * t * t * d >= PAR_WORK && yg > 0 && pg > 0 {
-                use rayon::prelude::*;
-                p.par_chunks_mut(pg).zip(y.par_chunks_mut(yg)).enumerate().for_each(|(i, pair)| run(i, pair));
-            } else if yg > 0 && pg > 0 {
-                p.chunks_mut(pg).zip(y.chunks_mut(yg)).enumerate().for_each(|(i, pair)| run(i, pair));
+            if Kernels::fast() {
+                fast::attention::forward(tp.data(qkv), dims, &mut p, &mut y);
+            } else {
+                forward(tp.data(qkv), dims, &mut p, &mut y);
             }
             let op = Op::SelfAttention { qkv, n_head: n_head as u32 };
             tp.push_saved(shape, op, tp.requires_grad(qkv), y, Some(p), None)

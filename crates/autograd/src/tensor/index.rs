@@ -1,5 +1,5 @@
-//! Indexing: embedding lookup (gather rows), picking one element per row, slicing along an axis, and
-//! concatenation/splitting. Each backward sends gradients back to where the numbers came from, adding
+//! Indexing: embedding lookup (gather rows), picking one element per row, and slicing along an axis.
+//! Each backward sends gradients back to where the numbers came from, adding
 //! when one number was read several times (a token that appears twice in a batch).
 
 use super::Tensor;
@@ -115,18 +115,6 @@ impl Tensor {
             t.push(out_shape, Op::Narrow { x, axis: d as u8, start: start as u32 }, t.requires_grad(x), out)
         })
     }
-
-    /// Cuts `axis` into consecutive pieces of `size` (the last may be shorter): nanoGPT's
-    /// `q, k, v = qkv.split(n_embd, dim=2)`.
-    pub fn split(self, size: usize, axis: isize) -> Vec<Tensor> {
-        let shape = self.shape();
-        let d = shape.axis(axis, "split");
-        assert!(size > 0, "split: pieces of size 0");
-        (0..shape[d])
-            .step_by(size)
-            .map(|start| self.narrow(d as isize, start, size.min(shape[d] - start)))
-            .collect()
-    }
 }
 
 /// Backward: the slice's gradient goes back into its place; the rest of the input gets nothing.
@@ -147,56 +135,3 @@ pub(super) fn narrow_backward(
     }
 }
 // ANCHOR_END: narrow
-
-impl Tensor {
-    /// Joins tensors along `axis`; all other dims must match.
-    pub fn cat(parts: &[Tensor], axis: isize) -> Tensor {
-        assert!(!parts.is_empty(), "cat: nothing to concatenate");
-        with(|t| {
-            let mut ids = t.alloc_ids();
-            ids.extend(parts.iter().map(|&p| t.id(p)));
-            let first = t.shape(ids[0]);
-            let d = first.axis(axis, "cat");
-            let mut total = 0;
-            for &i in &ids {
-                let s = t.shape(i);
-                assert!(
-                    s.len() == first.len() && (0..s.len()).all(|k| k == d || s[k] == first[k]),
-                    "cat: shapes {first:?} and {s:?} differ outside axis {d}"
-                );
-                total += s[d];
-            }
-            let out_shape = first.with(d, total);
-            let (outer, _, inner) = out_shape.split_at_axis(d);
-            let mut out = t.alloc(out_shape.numel());
-            let mut start = 0;
-            for &i in &ids {
-                let len = t.shape(i)[d];
-                let data = t.data(i);
-                for (to, from, count) in blocks(outer, total, inner, start, len) {
-                    out[to..to + count].copy_from_slice(&data[from..from + count]);
-                }
-                start += len;
-            }
-            let req = ids.iter().any(|&i| t.requires_grad(i));
-            t.push_saved(out_shape, Op::Cat { axis: d as u8 }, req, out, None, Some(ids))
-        })
-    }
-}
-
-/// Backward: each input gets its own stretch of the gradient.
-pub(super) fn cat_backward(s: &Saved, grads: &mut Grads, axis: u8, node: u32, g: &[f32]) {
-    let out_shape = s.shape(node);
-    let d = axis as usize;
-    let (outer, total, inner) = out_shape.split_at_axis(d);
-    let mut start = 0;
-    for &i in s.ids(node) {
-        let len = s.shape(i)[d];
-        if let Some(di) = grads.get(i) {
-            for (from, to, count) in blocks(outer, total, inner, start, len) {
-                di[to..to + count].iter_mut().zip(&g[from..from + count]).for_each(|(d, &g)| *d += g);
-            }
-        }
-        start += len;
-    }
-}

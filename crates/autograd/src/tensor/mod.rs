@@ -14,6 +14,7 @@ mod attention;
 mod cross_entropy;
 mod dropout;
 mod elementwise;
+mod fast;
 mod fastmath;
 mod index;
 mod matmul;

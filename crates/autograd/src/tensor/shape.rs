@@ -129,7 +129,7 @@ impl<const N: usize> PartialEq<[usize; N]> for Shape {
 
 // ANCHOR: broadcast
 /// numpy's broadcasting rule: align the shapes at their last dims; each pair of dims must be equal or
-/// one of them 1, and the result takes the larger. `(B, T, C) + (C)` adds a bias to every position;
+/// one of them 1, and a 1 is stretched to the other. `(B, T, C) + (C)` adds a bias to every position;
 /// `(B, T, C) / (B, T, 1)` divides every row by its own number.
 pub fn broadcast_shape(a: &Shape, b: &Shape, op: &str) -> Shape {
     let rank = a.len().max(b.len());
@@ -139,7 +139,7 @@ pub fn broadcast_shape(a: &Shape, b: &Shape, op: &str) -> Shape {
         let da = if i < a.len() { a[a.len() - 1 - i] } else { 1 };
         let db = if i < b.len() { b[b.len() - 1 - i] } else { 1 };
         assert!(da == db || da == 1 || db == 1, "{op}: shapes {a:?} and {b:?} do not broadcast");
-        dims[rank - 1 - i] = da.max(db);
+        dims[rank - 1 - i] = if da == 1 { db } else { da };
     }
     Shape::new(&dims[..rank])
 }
@@ -170,6 +170,7 @@ mod tests {
         assert_eq!(broadcast_shape(&s(&[4, 3, 2]), &s(&[2]), "t"), [4, 3, 2]);
         assert_eq!(broadcast_shape(&s(&[4, 1, 2]), &s(&[3, 1]), "t"), [4, 3, 2]);
         assert_eq!(broadcast_shape(&s(&[]), &s(&[5]), "t"), [5]);
+        assert_eq!(broadcast_shape(&s(&[3, 0]), &s(&[3, 1]), "t"), [3, 0]); // a 1 stretches to 0 too
         assert_eq!(broadcast_strides(&s(&[3, 1]), &s(&[4, 3, 2])), [0, 1, 0, 0, 0, 0]);
     }
 

@@ -13,8 +13,10 @@ use std::cell::RefCell;
 
 use super::shape::{MAX_DIMS, Shape};
 use super::{
-    Tensor, attention, cross_entropy, dropout, elementwise, index, matmul, norm, reduce, softmax, unary, view,
+    Tensor, attention, cross_entropy, dropout, elementwise, fast, index, matmul, norm, reduce, softmax,
+    unary, view,
 };
+use crate::Kernels;
 
 /// What produced a node, with the ids of its inputs (always earlier on the tape) and whatever else its
 /// backward needs. Larger saved things live in the node's `aux` (floats) and `ids` (integers) buffers.
@@ -38,11 +40,10 @@ pub(crate) enum Op {
         b: u32,
         f: elementwise::Binary,
     },
-    /// `op(a) @ op(b) (+ bias)`, op = transpose where `ta`/`tb`.
+    /// `a @ op(b) (+ bias)`, op = transpose if `tb`.
     MatMul {
         a: u32,
         b: u32,
-        ta: bool,
         tb: bool,
         bias: Option<u32>,
     },
@@ -64,18 +65,8 @@ pub(crate) enum Op {
         axis: u8,
         start: u32,
     },
-    /// The inputs are in `ids`.
-    Cat {
-        axis: u8,
-    },
     CausalMask {
         x: u32,
-    },
-    /// `aux` holds the attention weights P of every (batch, head).
-    Attention {
-        q: u32,
-        k: u32,
-        v: u32,
     },
     /// Attention reading q | k | v out of one (..., T, 3C) tensor; `aux` holds the weights P.
     SelfAttention {
@@ -358,17 +349,21 @@ fn backward_op(op: Op, node: u32, g: &[f32], s: &Saved, grads: &mut Grads) {
         Op::Leaf | Op::View => {}
         Op::Permute { x, perm } => view::permute_backward(s, grads, x, perm, node, g),
         Op::Unary { x, f } => unary::backward(s, grads, x, f, node, g),
+        // The ops with a plain and a fast kernel run the backward of the kind selected (crate::Kernels).
+        Op::Binary { a, b, f } if Kernels::fast() => fast::elementwise::backward(s, grads, a, b, f, node, g),
         Op::Binary { a, b, f } => elementwise::backward(s, grads, a, b, f, node, g),
-        Op::MatMul { a, b, ta, tb, bias } => matmul::backward(s, grads, a, b, ta, tb, bias, g),
+        Op::MatMul { a, b, tb, bias } if Kernels::fast() => {
+            fast::matmul::backward(s, grads, a, b, tb, bias, g)
+        }
+        Op::MatMul { a, b, tb, bias } => matmul::backward(s, grads, a, b, tb, bias, g),
         Op::Reduce { x, axis, scale } => reduce::backward(s, grads, x, axis, scale, g),
         Op::Embedding { table } => index::embedding_backward(s, grads, table, node, g),
         Op::Pick { x } => index::pick_backward(s, grads, x, node, g),
         Op::Narrow { x, axis, start } => index::narrow_backward(s, grads, x, axis, start, node, g),
-        Op::Cat { axis } => index::cat_backward(s, grads, axis, node, g),
-        Op::Attention { q, k, v } => attention::backward(s, grads, q, k, v, node, g),
-        Op::SelfAttention { qkv, n_head } => {
-            attention::self_attention_backward(s, grads, qkv, n_head as usize, node, g)
+        Op::SelfAttention { qkv, n_head } if Kernels::fast() => {
+            fast::attention::backward(s, grads, qkv, n_head as usize, node, g)
         }
+        Op::SelfAttention { qkv, n_head } => attention::backward(s, grads, qkv, n_head as usize, node, g),
         Op::CausalMask { x } => softmax::causal_mask_backward(s, grads, x, g),
         Op::Softmax { x } => softmax::softmax_backward(s, grads, x, node, g),
         Op::CrossEntropy { logits } => cross_entropy::backward(s, grads, logits, node, g),

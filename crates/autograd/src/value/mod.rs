@@ -1,5 +1,6 @@
 //! `Value`: a scalar that remembers how it was computed (micrograd), stored on a [`Tape`].
 
+mod fast;
 mod inspect;
 mod ops;
 mod tape;

@@ -7,8 +7,9 @@
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use super::Value;
-use super::tape::{self, Inputs};
+use super::tape;
+use super::{Value, fast};
+use crate::Kernels;
 
 /// Records a node computed from one input.
 #[inline]
@@ -93,92 +94,26 @@ impl Value {
     /// Same left-to-right order as Python's `sum(w * x for w, x in zip(ws, xs))`, same gradients
     /// (∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, read from the tape at backward time), a fraction of the tape.
     pub fn dot(ws: &[Value], xs: &[Value]) -> Value {
-        tape::with(|t| dot(t, ws, xs))
+        assert_eq!(ws.len(), xs.len(), "Value::dot: {} weights but {} inputs", ws.len(), xs.len());
+        if Kernels::fast() {
+            return fast::dot(ws, xs); // the same node, recorded more compactly: value/fast.rs
+        }
+        tape::with(|t| {
+            let mut acc = 0.0;
+            for (w, x) in ws.iter().zip(xs) {
+                acc += t.data[w.0 as usize] * t.data[x.0 as usize];
+            }
+            Value(t.push_pairs(acc, ws.iter().zip(xs).map(|(w, x)| [w.0, x.0])))
+        })
     }
 
     /// `[Value::dot(row, x) for row in w]`: a matrix times a vector, one dot-product node per row.
-    /// The same nodes and the same bits as calling `dot` row by row, but four rows are summed side
-    /// by side: each sum must add its terms in order, one after the other, and four independent
-    /// sums keep the CPU busy while each waits for its last addition.
     pub fn matvec<Row: AsRef<[Value]>>(w: &[Row], x: &[Value]) -> Vec<Value> {
-        tape::with(|t| {
-            let mut out = Vec::with_capacity(w.len());
-            let x_run = run(x);
-            let mut rows = w.chunks_exact(4);
-            for four in &mut rows {
-                let four: [&[Value]; 4] = std::array::from_fn(|r| four[r].as_ref());
-                match x_run.and_then(|x0| Some((four_runs(four, x0, x.len())?, x0))) {
-                    Some((w0, x0)) => out.extend(four_dots(t, w0, x0, x.len())),
-                    None => out.extend(four.iter().map(|row| dot(t, row, x))),
-                }
-            }
-            out.extend(rows.remainder().iter().map(|row| dot(t, row.as_ref(), x)));
-            out
-        })
-    }
-}
-
-/// The dot products of the runs of n nodes from each of `w0` with the run of n nodes from `x0`,
-/// summed side by side, each in its own order.
-fn four_dots(t: &mut tape::Storage, w0: [u32; 4], x0: u32, n: usize) -> [Value; 4] {
-    let xd = &t.data[x0 as usize..][..n];
-    let wd = w0.map(|w| &t.data[w as usize..][..n]);
-    let mut acc = [0.0; 4];
-    for k in 0..n {
-        for (acc, wd) in acc.iter_mut().zip(&wd) {
-            *acc += wd[k] * xd[k];
+        if Kernels::fast() {
+            return fast::matvec(w, x); // the same nodes and bits, four rows at a time: value/fast.rs
         }
+        w.iter().map(|row| Value::dot(row.as_ref(), x)).collect()
     }
-    std::array::from_fn(|r| Value(t.push_node(acc[r], Inputs::Run { w: w0[r], x: x0, n: n as u32 })))
-}
-
-/// [`Value::dot`] on the tape `t`.
-fn dot(t: &mut tape::Storage, ws: &[Value], xs: &[Value]) -> Value {
-    assert_eq!(ws.len(), xs.len(), "Value::dot: {} weights but {} inputs", ws.len(), xs.len());
-    let n = ws.len();
-    if let Some((w, x)) = run(ws).zip(run(xs))
-        && runs_may_pair(w, x, n)
-    {
-        let (wd, xd) = (&t.data[w as usize..][..n], &t.data[x as usize..][..n]);
-        let acc = (0..n).fold(0.0, |acc, k| acc + wd[k] * xd[k]);
-        return Value(t.push_node(acc, Inputs::Run { w, x, n: n as u32 }));
-    }
-    let data = &t.data;
-    let acc = (0..n).fold(0.0, |acc, i| acc + data[ws[i].0 as usize] * data[xs[i].0 as usize]);
-    let mut inputs = Inputs::None;
-    if t.recording {
-        let start = t.pairs.len() as u32;
-        t.pairs.extend(ws.iter().zip(xs).map(|(w, x)| [w.0, x.0]));
-        inputs = Inputs::Pairs { start, end: t.pairs.len() as u32 };
-    }
-    Value(t.push_node(acc, inputs))
-}
-
-/// Two runs of n nodes from `w` and from `x` can be one [`Inputs::Run`] if they are the same run or
-/// do not overlap.
-fn runs_may_pair(w: u32, x: u32, n: usize) -> bool {
-    w == x || w.abs_diff(x) as usize >= n
-}
-
-/// The first nodes of four rows that are each a run of n nodes that may pair with the run from `x`.
-fn four_runs(rows: [&[Value]; 4], x: u32, n: usize) -> Option<[u32; 4]> {
-    let mut firsts = [0; 4];
-    for (first, row) in firsts.iter_mut().zip(rows) {
-        *first = run(row).filter(|&w| row.len() == n && runs_may_pair(w, x, n))?;
-    }
-    Some(firsts)
-}
-
-/// The first node of `vs` if they are consecutive nodes on the tape.
-fn run(vs: &[Value]) -> Option<u32> {
-    let first = vs.first()?.0;
-    // Branch-free, so that it compiles to a few vector instructions.
-    let (mut mismatch, mut id) = (0, first);
-    for v in vs {
-        mismatch |= v.0 ^ id;
-        id = id.wrapping_add(1);
-    }
-    (mismatch == 0).then_some(first)
 }
 // ANCHOR_END: fused
 

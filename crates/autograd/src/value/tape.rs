@@ -38,11 +38,8 @@ pub(crate) enum Inputs {
     /// `∂/∂wₖ = xₖ` and `∂/∂xₖ = wₖ` are values the tape already holds, and backward reads them there,
     /// as micrograd's `_backward` closures read `other.data`.
     Pairs { start: u32, end: u32 },
-    /// The same, when the `w`s are n consecutive nodes from `w` and the `x`s n consecutive nodes from
-    /// `x` (a weight row, created row by row, times a vector one elementwise op just built): three
-    /// numbers instead of 2n pairs, and forward and backward run over plain slices. The two runs are
-    /// the same or do not overlap, so adding to the `w`s' gradients and then to the `x`s' adds to
-    /// each gradient in the order the pairs would.
+    /// The same, as the fast dot product records it (`value/fast.rs`) when the `w`s are n consecutive
+    /// nodes from `w` and the `x`s n consecutive nodes from `x`: three numbers instead of 2n pairs.
     Run { w: u32, x: u32, n: u32 },
 }
 
@@ -102,6 +99,18 @@ impl Storage {
             let start = self.edges.len() as u32;
             self.edges.extend(edges.into_iter().map(|(child, local)| Edge { child, local }));
             inputs = Inputs::Edges { start, end: self.edges.len() as u32 };
+        }
+        self.push_node(data, inputs)
+    }
+
+    /// Records a dot product `data = Σ wₖ·xₖ` over the `[wₖ, xₖ]` node pairs.
+    #[inline]
+    pub(crate) fn push_pairs(&mut self, data: f64, pairs: impl IntoIterator<Item = [u32; 2]>) -> u32 {
+        let mut inputs = Inputs::None;
+        if self.recording {
+            let start = self.pairs.len() as u32;
+            self.pairs.extend(pairs);
+            inputs = Inputs::Pairs { start, end: self.pairs.len() as u32 };
         }
         self.push_node(data, inputs)
     }
@@ -171,17 +180,8 @@ impl Storage {
                         reached[x] = true;
                     }
                 }
-                Inputs::Run { w, x, n } => {
-                    let (w, x) = (w as usize..(w + n) as usize, x as usize..(x + n) as usize);
-                    for (dw, &x) in grad[w.clone()].iter_mut().zip(&data[x.clone()]) {
-                        *dw += x * g;
-                    }
-                    for (dx, &w) in grad[x.clone()].iter_mut().zip(&data[w.clone()]) {
-                        *dx += w * g;
-                    }
-                    reached[w].fill(true);
-                    reached[x].fill(true);
-                }
+                // The fast dot product's compact record of the same pairs (value/fast.rs).
+                Inputs::Run { w, x, n } => super::fast::run_backward(data, grad, reached, (w, x, n), g),
             }
         }
     }

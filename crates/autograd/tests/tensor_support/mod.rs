@@ -1,7 +1,7 @@
 //! Shared helpers for the tensor tests: a finite-difference gradient checker.
 #![allow(dead_code)]
 
-use autograd::{Tensor, TensorTape};
+use autograd::{Kernels, Tensor, TensorTape};
 
 /// A deterministic stream of numbers in [-1, 1) for test inputs (splitmix64).
 pub struct Numbers(u64);
@@ -112,9 +112,20 @@ pub fn gradcheck_tol(name: &str, inputs: &[Input], atol: f64, rtol: f64, f: impl
 }
 // ANCHOR_END: gradcheck
 
-/// [`gradcheck_tol`] with the tolerances that fit f32 for inputs and gradients of order 1.
+/// Runs `f` once with each kind of kernels selected (`Kernels::Plain`, then `Kernels::Fast`, which is
+/// left selected), passing the kind, so that a check covers the plain kernels and the fast ones.
+pub fn on_both_kernels(f: impl Fn(Kernels)) {
+    for kernels in Kernels::ALL {
+        kernels.set();
+        f(kernels);
+    }
+    Kernels::Fast.set();
+}
+
+/// [`gradcheck_tol`] with the tolerances that fit f32 for inputs and gradients of order 1, on both
+/// kinds of kernels.
 pub fn gradcheck(name: &str, inputs: &[Input], f: impl Fn(&[Tensor]) -> Tensor) {
-    gradcheck_tol(name, inputs, 2e-4, 1e-3, f)
+    on_both_kernels(|k| gradcheck_tol(&format!("{name} ({k} kernels)"), inputs, 2e-4, 1e-3, &f));
 }
 
 /// A small deterministic RNG for the APIs that take `&mut impl RngCore` (splitmix64).

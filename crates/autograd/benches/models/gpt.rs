@@ -5,8 +5,8 @@
 use rand::RngCore;
 
 use super::{IGNORE, Model};
-use crate::init;
-use crate::tensor::Tensor;
+use autograd::Tensor;
+use autograd::init;
 
 /// A Linear layer's weight (in, out) and bias, PyTorch-initialised (U(±1/√in)).
 struct Linear {
@@ -96,7 +96,6 @@ impl Gpt {
         self.parameters().into_iter().partition(|p| p.shape().len() >= 2)
     }
 
-    // ANCHOR: attention
     /// Causal self-attention of one block, on (B, T, C).
     fn attention(&self, blk: &Block, x: Tensor) -> Tensor {
         let qkv = blk.c_attn.forward(x); // (B, T, 3C)
@@ -104,7 +103,6 @@ impl Gpt {
         let y = qkv.causal_self_attention(self.n_head); // (B, T, C)
         blk.c_proj.forward(y)
     }
-    // ANCHOR_END: attention
 }
 
 impl Model for Gpt {

@@ -1,6 +1,8 @@
-//! The reference models whose training step `cargo bench -p autograd` times against PyTorch
-//! (`shared/bench/torch_ref.py` times the same two models the same way): makemore's MLP and makemore's
-//! default transformer, batch 32, on token sequences the caller provides.
+//! The reference models whose training step `cargo bench -p autograd` times (`cargo xtask bench` runs
+//! `shared/bench/torch_ref.py`, which times the same two models the same way in PyTorch): makemore's
+//! MLP and makemore's default transformer, batch 32, on token sequences the caller provides. They
+//! live with the benchmarks, not in the engine: no stage uses them (`tests/tensor_reference_models.rs`
+//! includes this module too).
 //!
 //! A step is what the PyTorch loop times: sample a batch, forward, zero the gradients, backward, and
 //! the optimizer's update.
@@ -13,8 +15,8 @@ pub use mlp::Mlp;
 
 use std::time::Instant;
 
-use crate::optim::{Adam, Optimizer, Sgd};
-use crate::tensor::{Tensor, TensorTape};
+use autograd::optim::{Adam, Optimizer, Sgd};
+use autograd::{Tensor, TensorTape};
 
 /// The batch size PyTorch's reference timings use.
 pub const BATCH: usize = 32;
@@ -64,10 +66,6 @@ impl Examples {
 
     pub fn len(&self) -> usize {
         self.x.len() / self.block
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.x.is_empty()
     }
 
     /// Copies the examples `rows` into `x` and `y` (reused buffers, so a step allocates nothing).

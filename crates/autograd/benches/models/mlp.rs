@@ -3,8 +3,8 @@
 use rand::RngCore;
 
 use super::Model;
-use crate::init;
-use crate::tensor::Tensor;
+use autograd::Tensor;
+use autograd::init;
 
 pub struct Mlp {
     /// Embedding table (V, n_embd).
@@ -34,7 +34,6 @@ impl Mlp {
     }
 }
 
-// ANCHOR: mlp
 impl Model for Mlp {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.c, self.w1, self.b1, self.w2, self.b2]
@@ -48,4 +47,3 @@ impl Model for Mlp {
         logits.cross_entropy(y)
     }
 }
-// ANCHOR_END: mlp
