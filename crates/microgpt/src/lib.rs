@@ -4,14 +4,71 @@
 //! Python, every number a scalar `Value`. This crate is that program, section for section, on the
 //! scalar engine of stage 1 — and it prints what the Python prints, to the last digit. Read it
 //! beside nanogpt: the same algorithm, with every tensor taken apart into scalars. Everything else
-//! is just efficiency.
+//! is just efficiency ([`eval_fast`]).
 #![forbid(unsafe_code)]
 
 pub mod config;
-pub mod eval;
+pub mod data;
+pub mod eval_fast;
 pub mod model;
 pub mod sample;
 pub mod train;
 
-/// The stage's name in run logs and checkpoints.
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use harness::checkpoint::{Checkpoint, NamedTensor};
+use harness::cli::{Saved, Trained};
+use harness::{PyRandom, Vocab};
+
+/// The stage's name: its binary, its run directory, the `stage` of its run log and checkpoints.
 pub const STAGE: &str = "microgpt";
+
+/// This stage, for the command line every stage shares.
+pub struct Stage;
+
+impl harness::cli::Stage for Stage {
+    const NAME: &'static str = STAGE;
+    const ABOUT: &'static str =
+        "microgpt: the whole GPT on scalars, printing what Karpathy's microgpt.py prints";
+    type Config = config::Config;
+    type Sample = config::SampleConfig;
+    type Model = model::Gpt;
+    type Extra = harness::cli::NoExtras;
+
+    fn validate(config: &Self::Config) -> Result<()> {
+        config.validate()
+    }
+
+    fn train(
+        config: &Self::Config,
+        data: &Path,
+        log: &Path,
+        out: &mut dyn Write,
+    ) -> Result<Trained<Self::Model>> {
+        train::train(config, data, log, out)
+    }
+
+    fn named_parameters(model: &Self::Model) -> Vec<NamedTensor> {
+        model.named_parameters()
+    }
+
+    fn from_checkpoint(ckpt: &Checkpoint<Saved<Self::Config>>) -> Result<Self::Model> {
+        model::Gpt::from_checkpoint(ckpt)
+    }
+
+    fn sample(
+        model: &Self::Model,
+        vocab: &Vocab,
+        sample: &Self::Sample,
+        rng: &mut PyRandom,
+        out: &mut dyn Write,
+    ) -> Result<()> {
+        sample::print_samples(model, vocab, sample, rng, out)
+    }
+
+    fn extra(command: Self::Extra, _out: &mut dyn Write) -> Result<()> {
+        match command {}
+    }
+}

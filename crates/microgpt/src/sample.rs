@@ -1,27 +1,24 @@
 //! Inference: may the model babble back to us. Start from BOS, sample a token from the
 //! temperature-scaled distribution, feed it back, stop at BOS or at the end of the context.
 
+use std::io::Write;
+
+use anyhow::Result;
 use autograd::{Tape, Value};
-use harness::pyrandom::{ChoicesError, PyRandom};
-use harness::vocab::Vocab;
+use harness::{PyRandom, Vocab};
 
 use crate::config::SampleConfig;
-use crate::model::{Gpt, KvCache, softmax};
+use crate::model::{Gpt, softmax};
 
 // ANCHOR: sample
 /// One new name. `random.choices` over the probabilities, exactly as microGPT draws it.
-pub fn sample(
-    model: &Gpt,
-    vocab: &Vocab,
-    temperature: f64,
-    rng: &mut PyRandom,
-) -> Result<String, ChoicesError> {
+pub fn sample(model: &Gpt, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) -> Result<String> {
     let (_scope, _no_grad) = (Tape::scope(), Tape::no_grad());
-    let mut cache = KvCache::new(model.config.n_layer);
+    let (mut keys, mut values) = (vec![vec![]; model.config.n_layer], vec![vec![]; model.config.n_layer]);
     let mut token_id = vocab.bos();
     let mut sample = Vec::new();
     for pos_id in 0..model.config.block_size {
-        let logits = model.forward(token_id, pos_id, &mut cache);
+        let logits = model.gpt(token_id, pos_id, &mut keys, &mut values);
         let scaled: Vec<Value> = logits.iter().map(|&l| l / temperature).collect();
         let weights: Vec<f64> = softmax(&scaled).iter().map(|p| p.data()).collect();
         token_id = rng.try_choices(&weights)?; // an error, not a panic, for NaN weights
@@ -32,7 +29,6 @@ pub fn sample(
     }
     Ok(vocab.decode(&sample))
 }
-// ANCHOR_END: sample
 
 /// microGPT's inference section: a header, then numbered samples.
 pub fn print_samples(
@@ -40,12 +36,13 @@ pub fn print_samples(
     vocab: &Vocab,
     cfg: &SampleConfig,
     rng: &mut PyRandom,
-    out: &mut impl std::io::Write,
-) -> std::io::Result<()> {
+    out: &mut dyn Write,
+) -> Result<()> {
+    cfg.validate()?;
     writeln!(out, "\n--- inference (new, hallucinated names) ---")?;
     for i in 0..cfg.num_samples {
-        let name = sample(model, vocab, cfg.temperature, rng).map_err(std::io::Error::other)?;
-        writeln!(out, "sample {:2}: {name}", i + 1)?;
+        writeln!(out, "sample {:2}: {}", i + 1, sample(model, vocab, cfg.temperature, rng)?)?;
     }
     Ok(())
 }
+// ANCHOR_END: sample

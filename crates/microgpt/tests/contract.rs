@@ -1,8 +1,9 @@
-//! The stage contract: bad input gets one clear line and exit code 1; a checkpoint round-trips.
+//! The stage contract: usage errors are clap's (exit code 2); other bad input gets one clear line and
+//! exit code 1; a checkpoint round-trips; the same seed gives the same output.
 
 use std::process::{Command, Output};
 
-use harness::testdata::{assert_one_line_error, temp_dir};
+use harness::testdata::{assert_one_line_error, assert_usage_error, temp_dir};
 
 fn microgpt(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_microgpt")).args(args).output().expect("the microgpt binary runs")
@@ -41,7 +42,39 @@ fn impossible_hyperparameters_are_one_line() {
     assert_one_line_error(&microgpt(&["--n-layer", "0", "--out", out]), "--n-layer");
     assert_one_line_error(&microgpt(&["--block-size", "0", "--out", out]), "--block-size");
     assert_one_line_error(&microgpt(&["--steps", "0", "--out", out]), "--steps");
-    assert_one_line_error(&microgpt(&["--temperature", "0", "--out", out]), "--temperature");
+    assert_one_line_error(&microgpt(&["--learning-rate", "-0.01", "--out", out]), "--learning-rate");
+    assert_one_line_error(&microgpt(&["--beta2", "1", "--out", out]), "--beta2");
+    assert_one_line_error(&microgpt(&["--init-std", "nan", "--out", out]), "--init-std");
+}
+
+#[test]
+fn usage_errors_are_clap_s() {
+    assert_usage_error(&microgpt(&["--no-such-flag"]), "--no-such-flag");
+    assert_usage_error(&microgpt(&["train", "--steps", "many"]), "--steps");
+    assert_usage_error(&microgpt(&["sample", "--seed", "-1"]), "--seed");
+    assert_usage_error(&microgpt(&["train", "--eval-every", "10"]), "--eval-every");
+}
+
+#[test]
+fn held_out_on_too_few_words_is_one_line() {
+    let dir = temp_dir("few");
+    let data = dir.join("few.txt");
+    std::fs::write(&data, "ann\n").unwrap();
+    let output = microgpt(&["--held-out", "--data", data.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    assert_one_line_error(&output, "--held-out");
+}
+
+#[test]
+fn same_seed_same_output() {
+    let out = temp_dir("determinism");
+    let run = || {
+        let output = microgpt(&["--steps", "20", "--num-samples", "5", "--out", out.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.contains("step   20 /   20 | loss ") && first.contains("sample  5: "), "{first}");
+    assert_eq!(first, run());
 }
 
 #[test]
@@ -49,7 +82,7 @@ fn a_diverging_run_stops_with_one_line() {
     let out = temp_dir("nan");
     let output =
         microgpt(&["train", "--steps", "50", "--learning-rate", "1e30", "--out", out.to_str().unwrap()]);
-    assert_one_line_error(&output, "the loss became");
+    assert_one_line_error(&output, "training diverged");
 }
 
 #[test]
@@ -75,6 +108,19 @@ fn train_then_sample_from_the_checkpoint() {
     assert_eq!(first.lines().filter(|l| l.starts_with("sample ")).count(), 5, "{first}");
     assert_eq!(first, sample("7"), "same seed, same samples");
     assert_ne!(first, sample("8"), "another seed, other samples");
+
+    // Without --seed, `sample` continues the run's own random stream: the names the whole run prints.
+    let own = microgpt(&["sample", "--checkpoint", dir, "--num-samples", "5"]);
+    assert!(own.status.success(), "{}", String::from_utf8_lossy(&own.stderr));
+    let whole = temp_dir("roundtrip-whole");
+    let whole = microgpt(&["--steps", "30", "--num-samples", "5", "--out", whole.to_str().unwrap()]);
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    let (own, whole) = (String::from_utf8(own.stdout).unwrap(), String::from_utf8(whole.stdout).unwrap());
+    let samples = |s: &str| s[s.find("--- inference").unwrap()..].to_owned();
+    assert_eq!(samples(&own), samples(&whole));
+    assert_ne!(samples(&own), samples(&first));
+
+    assert_one_line_error(&microgpt(&["sample", "--checkpoint", dir, "--temperature", "0"]), "--temperature");
 }
 
 #[test]

@@ -1,27 +1,29 @@
-//! The validation loss: the mean of -log p(next token) over every position of the validation words,
-//! with no gradients recorded.
+//! The validation loss, fast: the same number as [`train::evaluate`](crate::train::evaluate) — the mean
+//! of -log p(next token) over every position of the validation words — to the bit (a test checks), in
+//! a fraction of the time. Nothing here is part of the algorithm; it is only efficiency.
 //!
 //! The prediction at a position depends only on the tokens up to it, and names share their beginnings
 //! ("ma" starts hundreds of them). So the words are visited in sorted order, and each prefix goes
 //! through the model once: its keys and values stay in the cache, and its probabilities on the tape,
 //! for every word that continues it. The 22,949 positions of data/names.txt's validation words are
-//! 10,145 distinct prefixes. Every number is computed as [`doc_loss`](crate::train::doc_loss) computes
-//! it, so the result is the same to the bit (a test checks).
+//! 10,145 distinct prefixes. And the words are shared among the cores.
 
 use autograd::{Tape, Value};
+use harness::PyRandom;
 
-use crate::model::{Gpt, KvCache, softmax};
+use crate::model::{Cache, Gpt, softmax};
 
 /// Mean loss per predicted token over `docs`.
 ///
-/// The words are shared among the cores, each thread rebuilding the model on its own (thread-local)
-/// tape from the weights. Per-word losses are summed in the order of `docs` afterwards, so the result
-/// is the same whatever the number of threads.
+/// Each thread rebuilds the model on its own (thread-local) tape from the weights. Per-word losses are
+/// summed in the order of `docs` afterwards, as `evaluate` sums them, so the result is the same
+/// whatever the number of threads.
 pub fn evaluate(model: &Gpt, docs: &[Vec<usize>]) -> f64 {
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by(|&a, &b| docs[a].cmp(&docs[b]));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(docs.len()).max(1);
-    let weights = model.weights();
+    let weights: Vec<Vec<f64>> =
+        model.state_dict.values().map(|mat| mat.iter().flatten().map(|p| p.data()).collect()).collect();
     let mut per_doc = vec![(0.0, 0); docs.len()];
     std::thread::scope(|s| {
         let workers: Vec<_> = order
@@ -30,8 +32,11 @@ pub fn evaluate(model: &Gpt, docs: &[Vec<usize>]) -> f64 {
                 let weights = &weights;
                 s.spawn(move || {
                     let _no_grad = Tape::no_grad();
-                    let model = Gpt::from_weights(model.config.clone(), weights);
-                    let losses = sorted_losses(&model, chunk.iter().map(|&i| &docs[i][..]));
+                    let copy = Gpt::new(&model.config, &mut PyRandom::new(0));
+                    for (mat, w) in copy.state_dict.values().zip(weights) {
+                        mat.iter().flatten().zip(w).for_each(|(p, &d)| p.set_data(d));
+                    }
+                    let losses = sorted_losses(&copy, chunk.iter().map(|&i| &docs[i][..]));
                     Tape::clear();
                     chunk.iter().copied().zip(losses).collect::<Vec<_>>()
                 })
@@ -58,7 +63,8 @@ struct Position {
 /// For each document (in sorted order, so that neighbours share prefixes): its summed loss and its
 /// number of predicted positions.
 fn sorted_losses<'a>(model: &Gpt, docs: impl Iterator<Item = &'a [usize]>) -> Vec<(f64, usize)> {
-    let mut cache = KvCache::new(model.config.n_layer);
+    let (mut keys, mut values): (Cache, Cache) =
+        (vec![vec![]; model.config.n_layer], vec![vec![]; model.config.n_layer]);
     let mut path: Vec<Position> = Vec::new();
     docs.map(|tokens| {
         let n = model.config.block_size.min(tokens.len() - 1);
@@ -67,11 +73,11 @@ fn sorted_losses<'a>(model: &Gpt, docs: impl Iterator<Item = &'a [usize]>) -> Ve
         let shared = path.iter().zip(inputs).take_while(|(p, t)| p.token == **t).count();
         while path.len() > shared {
             path.pop();
-            cache.truncate(path.len());
+            keys.iter_mut().chain(&mut values).for_each(|layer| layer.truncate(path.len()));
         }
         for (pos_id, &token) in inputs.iter().enumerate().skip(shared) {
             let scope = Tape::scope();
-            let probs = softmax(&model.forward(token, pos_id, &mut cache));
+            let probs = softmax(&model.gpt(token, pos_id, &mut keys, &mut values));
             path.push(Position { token, probs, _scope: scope });
         }
         // As doc_loss: the mean over positions of -log p(target), times the count.
