@@ -21,7 +21,6 @@ pub fn random(rng: &mut impl RngCore) -> f64 {
     (a * 67_108_864.0 + b) * (1.0 / 9_007_199_254_740_992.0)
 }
 
-// ANCHOR: box_muller
 /// Fills `out` with normal numbers N(mean, std²) by Box–Muller: from two uniforms u1, u2, the point at
 /// angle 2π·u1 and radius √(-2 ln(1 - u2)) has independent normal coordinates, cos then sin.
 pub fn fill_normal(rng: &mut impl RngCore, out: &mut [f64], mean: f64, std: f64) {
@@ -34,7 +33,6 @@ pub fn fill_normal(rng: &mut impl RngCore, out: &mut [f64], mean: f64, std: f64)
         }
     }
 }
-// ANCHOR_END: box_muller
 
 /// A parameter of shape `shape` with N(mean, std²) entries.
 pub fn normal(rng: &mut impl RngCore, shape: &[usize], mean: f32, std: f32) -> Tensor {

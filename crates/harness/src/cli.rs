@@ -41,6 +41,8 @@ pub trait Stage: 'static {
     /// Refuses flags that cannot train, with one line naming the flag: checked before the run directory
     /// is touched.
     fn validate(config: &Self::Config) -> Result<()>;
+    /// Refuses sampling flags that cannot sample, likewise before any work.
+    fn validate_sample(sample: &Self::Sample) -> Result<()>;
     /// Trains a model on `data`, writing the run log to `log` and the report to `out`.
     fn train(
         config: &Self::Config,
@@ -178,6 +180,7 @@ fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         None => {
+            S::validate_sample(&cli.sample)?;
             let (trained, _) = train_and_save::<S>(&cli.train, out)?;
             let Trained { model, vocab, mut rng } = trained;
             S::sample(&model, &vocab, &cli.sample, &mut rng, out)?;
@@ -191,6 +194,7 @@ fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
             );
         }
         Some(Command::Sample(args)) => {
+            S::validate_sample(&args.sample)?;
             let dir = args.checkpoint.unwrap_or_else(|| default_dir::<S>());
             let (model, saved) =
                 load::<S>(&dir).with_context(|| format!("cannot sample from {}", dir.display()))?;

@@ -41,6 +41,10 @@ impl harness::cli::Stage for Stage {
         config.validate()
     }
 
+    fn validate_sample(sample: &Self::Sample) -> Result<()> {
+        sample.validate()
+    }
+
     fn train(
         config: &Self::Config,
         data: &Path,

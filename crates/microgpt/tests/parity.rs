@@ -39,6 +39,10 @@ fn default_run_prints_what_microgpt_py_prints_on_data_names() {
 }
 
 #[test]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn prints_what_microgpt_py_prints_on_makemore_names() {
     let Some(data) = harness::testdata::makemore_names() else { return };
     let root = harness::testdata::workspace_root();

@@ -18,16 +18,18 @@ use crate::nn::Module;
 pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Bigram>> {
     config.validate()?;
     let data = Dataset::new(&harness::load_docs(data)?)?;
-    let cfg = &config.train;
-    let model_config = ModelConfig { vocab_size: data.vocab.len(), ..config.model.clone() };
-    let model = Bigram::new(data.vocab.clone(), &model_config, &mut PyRandom::new(cfg.seed));
+    let (cfg, v) = (&config.train, data.vocab.len());
+    let model_config = ModelConfig { vocab_size: v, ..config.model.clone() };
     writeln!(
         out,
-        "names: {} train, {} val; {} parameters",
+        "words: {} (train {}, val {}, test {}); vocab size: {v}",
+        data.all.len(),
         data.train.len(),
         data.val.len(),
-        model.parameters().len()
+        data.test.len()
     )?;
+    let model = Bigram::new(data.vocab.clone(), &model_config, &mut PyRandom::new(cfg.seed));
+    writeln!(out, "model: {} parameters, lr {}", model.parameters().len(), cfg.learning_rate)?;
     let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log))?;
     let params = model.parameters();
     // ANCHOR: step

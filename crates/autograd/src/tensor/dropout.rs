@@ -17,7 +17,6 @@ fn hash(seed: u64, i: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-// ANCHOR: dropout
 /// The factor element `i` is multiplied by: 0 if dropped, 1/(1-p) if kept.
 fn factor(seed: u64, i: usize, p: f32) -> f32 {
     let u = (hash(seed, i) >> 40) as f32 / (1u64 << 24) as f32; // uniform in [0, 1)
@@ -31,7 +30,6 @@ pub(super) fn backward(grads: &mut Grads, x: u32, p: f32, seed: u64, g: &[f32]) 
         *d += g * factor(seed, i, p);
     }
 }
-// ANCHOR_END: dropout
 
 impl Tensor {
     /// Dropout with probability `p` (in [0, 1]), its mask seeded by one draw from `rng`: the same

@@ -6,7 +6,6 @@ use super::Tensor;
 use super::shape::Shape;
 use super::tape::{Grads, Op, Saved, with};
 
-// ANCHOR: embedding
 impl Tensor {
     /// Embedding lookup: row `ids[i]` of this (V, C) table for every index. The result has shape
     /// `ids_shape` + `[C]`: `wte.embedding(&idx, &[B, T])` is (B, T, C). Indices must be below V.
@@ -45,7 +44,6 @@ pub(super) fn embedding_backward(s: &Saved, grads: &mut Grads, table: u32, node:
         drow.iter_mut().zip(grow).for_each(|(d, &g)| *d += g);
     }
 }
-// ANCHOR_END: embedding
 
 impl Tensor {
     /// `self[i, ids[i]]` for each row `i` of a (N, V) tensor: makemore's `logprobs[range(n), Yb]`.
@@ -92,7 +90,6 @@ fn blocks(
     (0..outer).map(move |o| ((o * n + start) * inner, o * len * inner, len * inner))
 }
 
-// ANCHOR: narrow
 impl Tensor {
     /// Elements `start..start + len` along `axis` (PyTorch's `narrow`, or `x[:, start:start+len]`).
     pub fn narrow(self, axis: isize, start: usize, len: usize) -> Tensor {
@@ -134,4 +131,3 @@ pub(super) fn narrow_backward(
         dx[from..from + count].iter_mut().zip(&g[to..to + count]).for_each(|(d, &g)| *d += g);
     }
 }
-// ANCHOR_END: narrow

@@ -13,7 +13,6 @@ fn blocks(shape: &Shape, axis: u8) -> (usize, usize, usize) {
     if axis == ALL { (1, shape.numel(), 1) } else { shape.split_at_axis(axis as usize) }
 }
 
-// ANCHOR: reduce
 /// Forward: `y[o, i] = scale · Σ_j x[o, j, i]`.
 fn forward(x: &[f32], (outer, n, inner): (usize, usize, usize), scale: f32, y: &mut [f32]) {
     if inner == 1 {
@@ -49,7 +48,6 @@ pub(super) fn backward(s: &Saved, grads: &mut Grads, x: u32, axis: u8, scale: f3
         }
     }
 }
-// ANCHOR_END: reduce
 
 fn apply(x: Tensor, axis: Option<isize>, keepdim: bool, mean: bool, name: &str) -> Tensor {
     with(|t| {

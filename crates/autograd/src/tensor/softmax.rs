@@ -6,7 +6,6 @@ use super::fastmath;
 use super::parallel::rows_mut;
 use super::tape::{Grads, Op, Saved, with};
 
-// ANCHOR: softmax
 /// Forward, one row: `y = e^(x - max) / Σ e^(x - max)`. Subtracting the max changes nothing
 /// mathematically and keeps every exponent ≤ 0, so nothing overflows even for logits of 1e4.
 fn softmax_row(x: &[f32], y: &mut [f32]) {
@@ -33,9 +32,7 @@ pub(super) fn softmax_backward(s: &Saved, grads: &mut Grads, x: u32, node: u32, 
         }
     }
 }
-// ANCHOR_END: softmax
 
-// ANCHOR: causal_mask
 /// Forward: entries above the diagonal of each (T, T) matrix become -∞, so softmax gives them weight 0:
 /// token t may only look at tokens 0..=t.
 fn causal_mask_forward(x: &[f32], rows: usize, cols: usize, y: &mut [f32]) {
@@ -63,7 +60,6 @@ pub(super) fn causal_mask_backward(s: &Saved, grads: &mut Grads, x: u32, g: &[f3
         }
     }
 }
-// ANCHOR_END: causal_mask
 
 impl Tensor {
     /// Softmax over the last axis.

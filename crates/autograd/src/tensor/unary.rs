@@ -27,7 +27,6 @@ pub(crate) enum Unary {
 const GELU_C: f32 = 0.797_884_6;
 const GELU_K: f32 = 0.044_715;
 
-// ANCHOR: unary
 /// Forward: `y = f(x)` for every element.
 fn forward(f: Unary, x: &[f32], y: &mut [f32]) {
     zip_chunks(y, x, |y, x| match f {
@@ -88,7 +87,6 @@ pub(super) fn backward(s: &Saved, grads: &mut Grads, x: u32, f: Unary, node: u32
         Unary::Sqrt => chain(dx, g, ys, fresh, |y| 0.5 / y),
     }
 }
-// ANCHOR_END: unary
 
 fn apply(x: Tensor, f: Unary) -> Tensor {
     with(|t| {

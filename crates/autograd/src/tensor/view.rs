@@ -67,7 +67,6 @@ impl Tensor {
     }
 }
 
-// ANCHOR: permute
 /// Walks the output of a permutation in order and the input with the permuted strides, calling
 /// `f(out_element, in_element)`: the forward copies, the backward (with `f` swapped) accumulates.
 fn gather(x: &[f32], shape: &Shape, perm: &[u8; MAX_DIMS], out: &mut [f32], f: impl Fn(&mut f32, f32)) {
@@ -120,4 +119,3 @@ pub(super) fn permute_backward(
         gather(g, &out_shape, &inv, dx, |d, g| *d += g);
     }
 }
-// ANCHOR_END: permute
