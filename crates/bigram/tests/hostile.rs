@@ -132,3 +132,26 @@ fn a_full_stdout_is_one_line_and_exit_1() {
         .unwrap();
     assert_one_line_error(&output, "No space left on device");
 }
+
+#[test]
+fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
+    let dir = temp_dir("hostile-kill");
+    let data = small_data(&dir);
+    let run = dir.join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bigram"))
+        .args(["train", "--data", &data, "--out", run.to_str().unwrap(), "--steps", "100000000"])
+        .args(["--eval-interval", "5"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !run.join("model.safetensors").exists() {
+        assert!(start.elapsed().as_secs() < 120, "no checkpoint after two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let output = bigram(&["sample", "--checkpoint", run.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -176,8 +176,8 @@ impl<'a> Run<'a> {
         vocab: &Vocab,
         sample_rng: &PyRandom,
     ) -> Result<()> {
+        crate::guard::check_weights(tensors)?; // with or without a saver: the run has diverged
         let Some(saver) = self.saver else { return Ok(()) };
-        crate::guard::check_weights(tensors)?;
         if let Some(note) = saver.take_note() {
             self.progress.note(format!("note: {note}"));
         }
