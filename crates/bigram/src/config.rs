@@ -89,6 +89,14 @@ impl TrainConfig {
             "--learning-rate must be a finite number > 0"
         );
         ensure!(self.reg.is_finite() && self.reg >= 0.0, "--reg must be a finite number ≥ 0");
+        // The pull toward zero is reg · mean(W²), and W starts ~N(0, 1): a --reg above the divergence
+        // guard's limit makes the very first loss "explode", whatever the learning rate.
+        let limit = harness::guard::LOSS_LIMIT;
+        ensure!(
+            self.reg <= limit,
+            "--reg {} is above {limit}: the penalty alone would be a loss the divergence guard stops (the lecture uses 0.01)",
+            self.reg
+        );
         Ok(())
     }
 }

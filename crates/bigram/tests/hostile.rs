@@ -48,6 +48,7 @@ fn number_flags_are_one_line_or_usage_errors() {
         ("--steps", "0"),
         ("--reg", "-1"),
         ("--reg", "inf"),
+        ("--reg", "1e30"),
         ("--smoothing", "-1"),
     ] {
         assert_one_line_error(&train(&data, &out, &[flag, value]), flag);
