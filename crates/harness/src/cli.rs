@@ -222,6 +222,7 @@ pub fn train_and_save<S: Stage>(
     let data = args.data.clone().unwrap_or_else(crate::default_data_path);
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
     S::validate(&args.config)?;
+    crate::data::check_data(&data)?; // a missing --data creates no run directory
     let run_dir = RunDir::create(&dir, S::NAME)?;
     let saver = Saver::new(&run_dir, &args.config)?;
     let trained = S::train(&args.config, &data, &saver, out)?;

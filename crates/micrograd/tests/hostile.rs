@@ -163,6 +163,8 @@ fn files_in_out_that_are_not_ours_are_untouched() {
     assert_unchanged(&dir, &before);
     assert_one_line_error(&train(&data, &dir.join("names.txt"), &[]), "is a file, not a directory");
     assert_unchanged(&dir, &before);
+    assert_one_line_error(&train("/nonexistent/names.txt", &dir.join("new"), &[]), "not found");
+    assert_unchanged(&dir, &before); // not even an empty run directory
 }
 
 #[test]
