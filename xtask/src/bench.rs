@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 
 use crate::cargo;
 
@@ -181,12 +181,39 @@ fn logged_train_time(
     Ok(last.elapsed_s)
 }
 
+/// The first line of every `bench.md`: how a later run knows the file is its own.
+const BENCH_HEADER: &str = "# cargo xtask bench";
+
+/// Whether `path` is a `bench.md` this command wrote.
+fn is_our_bench(path: &Path) -> bool {
+    harness::overwrite::starts_with(path, BENCH_HEADER.as_bytes())
+}
+
+/// `out/bench.md`, after checking, before any benchmark runs, that `out` is (or can be made) a writable
+/// directory and that `bench.md` there is absent or ours: a refusal never comes after minutes of timing.
+pub fn claim_out(out: &Path) -> Result<PathBuf> {
+    ensure!(!out.exists() || out.is_dir(), "--out {} is a file, not a directory", out.display());
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create --out {}", out.display()))?;
+    let path = out.join("bench.md");
+    harness::overwrite::guard_replace(&path, is_our_bench)?;
+    let probe = harness::overwrite::temp_path(&path);
+    let _ = std::fs::remove_file(&probe); // a leftover of a killed run with our PID
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| format!("cannot write into --out {}", out.display()))?;
+    std::fs::remove_file(&probe).with_context(|| format!("cannot write into --out {}", out.display()))?;
+    Ok(path)
+}
+
 /// Runs every benchmark and writes `out/bench.md`.
 pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
+    let path = claim_out(out)?;
     let mut md = String::new();
     let mut complete = true;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let _ = writeln!(md, "# cargo xtask bench\n");
+    let _ = writeln!(md, "{BENCH_HEADER}\n");
     let _ = writeln!(
         md,
         "Measured in one run on this machine ({threads} cores{}). Release builds.\n",
@@ -403,9 +430,7 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
         }
     }
 
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let path = out.join("bench.md");
-    std::fs::write(&path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    harness::overwrite::write_guarded(&path, md.as_bytes(), is_our_bench)?;
     Ok(Report { markdown: md, path, complete })
 }
 
@@ -471,6 +496,22 @@ fn time_microgpt_py(root: &Path, script: &Path, reps: usize, dir: &Path) -> Resu
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_bad_out_is_refused_before_any_benchmark_runs() {
+        let dir = harness::testdata::temp_dir("bench-out");
+        let file = dir.join("a-file");
+        std::fs::write(&file, "mine").unwrap();
+        let e = claim_out(&file).unwrap_err().to_string();
+        assert!(e.contains("is a file, not a directory") && !e.contains('\n'), "{e}");
+        std::fs::write(dir.join("bench.md"), "my notes").unwrap();
+        let e = bench(Path::new("/nonexistent-root"), &dir, true).unwrap_err().to_string();
+        assert!(e.starts_with("refusing to overwrite"), "{e}");
+        assert_eq!(std::fs::read_to_string(dir.join("bench.md")).unwrap(), "my notes");
+        std::fs::write(dir.join("bench.md"), format!("{BENCH_HEADER}\n")).unwrap();
+        assert_eq!(claim_out(&dir).unwrap(), dir.join("bench.md"));
+        assert_eq!(claim_out(&dir.join("new")).unwrap(), dir.join("new").join("bench.md"));
+    }
+
     use super::*;
 
     #[test]

@@ -36,6 +36,17 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Refuses, before anything is allocated, data whose full-batch step over `n_pairs` bigrams would
+    /// need more memory than `harness::limits` allows (f32): W, its gradient and the counts (V, V), and
+    /// the logits, probabilities and their gradients (n_pairs, V).
+    pub fn check_memory(&self, n_pairs: usize) -> Result<()> {
+        use harness::limits::{product as mul, sum};
+        let (v, n) = (self.vocab_size as u128, n_pairs as u128);
+        let what = format!("the data's {} tokens and {n_pairs} training bigrams", self.vocab_size);
+        let floats = sum(&what, &[mul(&what, &[4, v, v])?, mul(&what, &[6, n, v])?])?;
+        Ok(harness::limits::check_memory(&what, mul(&what, &[4, floats])?)?)
+    }
+
     /// Rejects shapes the model cannot have, with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(
@@ -78,6 +89,14 @@ impl TrainConfig {
             "--learning-rate must be a finite number > 0"
         );
         ensure!(self.reg.is_finite() && self.reg >= 0.0, "--reg must be a finite number ≥ 0");
+        // The pull toward zero is reg · mean(W²), and W starts ~N(0, 1): a --reg above the divergence
+        // guard's limit makes the very first loss "explode", whatever the learning rate.
+        let limit = harness::guard::LOSS_LIMIT;
+        ensure!(
+            self.reg <= limit,
+            "--reg {} is above {limit}: the penalty alone would be a loss the divergence guard stops (the lecture uses 0.01)",
+            self.reg
+        );
         Ok(())
     }
 }

@@ -24,6 +24,10 @@ pub fn heatmap(counts: &Counts, vocab: &Vocab, stem: &Path) -> Result<plot::Save
 }
 // ANCHOR_END: heatmap
 
+/// The most tokens a heatmap draws: 64 characters make a 3,920-pixel square image with 4,096 labelled
+/// cells (the lecture's 27 make 1,700 pixels); beyond that it is neither readable nor cheap to draw.
+pub const MAX_TOKENS: usize = 64;
+
 /// `bigram heatmap`: count every word of `--data` and draw the table.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HeatmapArgs {
@@ -35,6 +39,13 @@ impl HeatmapArgs {
     /// Counts every word of the data and draws the table.
     pub fn run(&self, out: &mut dyn std::io::Write) -> Result<()> {
         let data = crate::data::Dataset::new(&self.figure.docs()?)?;
+        anyhow::ensure!(
+            data.vocab.len() <= MAX_TOKENS,
+            "the data has {} distinct characters: a heatmap draws at most {} (the table would be {} cells)",
+            data.vocab.len() - 1,
+            MAX_TOKENS - 1,
+            data.vocab.len() as u128 * data.vocab.len() as u128
+        );
         let saved = heatmap(
             &Counts::from_words(&data.all, data.vocab.len()),
             &data.vocab,

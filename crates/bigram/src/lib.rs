@@ -19,6 +19,7 @@ use std::path::Path;
 use anyhow::Result;
 use harness::checkpoint::{Checkpoint, NamedTensor};
 use harness::cli::{Saved, Trained};
+use harness::run::Saver;
 use harness::{PyRandom, Vocab};
 
 /// The stage's name: its binary, its run directory, the `stage` of its run log and checkpoints.
@@ -47,10 +48,10 @@ impl harness::cli::Stage for Stage {
     fn train(
         config: &Self::Config,
         data: &Path,
-        log: &Path,
+        saver: &Saver,
         out: &mut dyn Write,
     ) -> Result<Trained<Self::Model>> {
-        train::train(config, data, log, out)
+        train::train(config, data, saver, out)
     }
 
     fn named_parameters(model: &Self::Model) -> Vec<NamedTensor> {

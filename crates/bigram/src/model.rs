@@ -115,6 +115,7 @@ impl Bigram {
         let v = ckpt.config.vocab.len();
         let config = ModelConfig { vocab_size: v, ..ckpt.config.config.model.clone() };
         config.validate()?;
+        config.check_memory(0)?;
         ckpt.expect_names(&["W", "N"])?;
         let w = Tensor::param(ckpt.expect_shape("W", &[v, v])?, &[v, v]);
         let n = ckpt.expect_shape("N", &[v, v])?;

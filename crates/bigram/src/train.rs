@@ -8,6 +8,7 @@ use anyhow::Result;
 use autograd::TensorTape;
 use autograd::optim::{Optimizer, Sgd};
 use harness::cli::Trained;
+use harness::run::Saver;
 use harness::{PyRandom, Run};
 
 use crate::config::{Config, ModelConfig};
@@ -16,13 +17,14 @@ use crate::model::{Bigram, Counts, nll};
 
 // ANCHOR: training
 /// Counts the training words, then trains the neural bigram on them, evaluating on the validation words
-/// every `eval_interval` steps and logging both models to `log`.
-pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Bigram>> {
+/// every `eval_interval` steps, logging both models and checkpointing through `saver`.
+pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Bigram>> {
     config.validate()?;
     let docs = harness::load_docs(data)?;
     let data = Dataset::new(&docs)?;
     let (cfg, v) = (&config.train, data.vocab.len());
     let model_config = ModelConfig { vocab_size: v, ..config.model.clone() };
+    model_config.check_memory(data.train.iter().map(|w| w.len().saturating_sub(1)).sum())?;
     writeln!(
         out,
         "words: {} (train {}, val {}, test {}); vocab size: {v}",
@@ -40,7 +42,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     let model = Bigram::new(&model_config, counts, &mut PyRandom::new(cfg.seed));
     writeln!(out, "neural model: {} parameters, lr {}, reg {}", model.w.numel(), cfg.learning_rate, cfg.reg)?;
     let (xs, ys) = pairs(&data.train);
-    let mut run = Run::new("bigram-neural", cfg.steps, cfg.eval_interval, Some(log))?;
+    let mut run = Run::new("bigram-neural", cfg.steps, cfg.eval_interval, Some(saver))?;
     // The count model "trains" in one pass over the training bigrams.
     run.record("bigram-counts", 1, xs.len() as u64, Some(c.train), Some(c.val))?;
     let mut sgd = Sgd::new(&[model.w], cfg.learning_rate as f32);
@@ -56,6 +58,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         drop(scope);
         if run.step(step, loss, xs.len())? {
             run.eval(step, evaluate(&model, &data.val))?;
+            run.checkpoint(&model.named_parameters(), &data.vocab, &PyRandom::new(cfg.seed))?;
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far

@@ -85,9 +85,10 @@ fn the_neural_bigram_converges_to_the_count_model() {
     let mut cfg = Config::default();
     (cfg.model.smoothing, cfg.train.steps, cfg.train.learning_rate, cfg.train.eval_interval) =
         (0.0, 200, 50.0, 0);
-    let log = harness::testdata::temp_dir("converges").join("log.jsonl");
+    let dir = harness::RunDir::create(&harness::testdata::temp_dir("converges"), "bigram").unwrap();
+    let saver = harness::run::Saver::new(&dir, &cfg).unwrap();
     let path = harness::testdata::ssa_names();
-    let model = train::train(&cfg, &path, &log, &mut std::io::sink()).unwrap().model;
+    let model = train::train(&cfg, &path, &saver, &mut std::io::sink()).unwrap().model;
     let fresh = Bigram::new(
         &ModelConfig { vocab_size: 27, ..cfg.model },
         model.counts.clone(),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, NamedTensor};
 use crate::pyrandom::{PyRandom, PyRandomState};
+use crate::run::Saver;
 use crate::rundir::RunDir;
 use crate::vocab::Vocab;
 
@@ -43,11 +44,12 @@ pub trait Stage: 'static {
     fn validate(config: &Self::Config) -> Result<()>;
     /// Refuses sampling flags that cannot sample, likewise before any work.
     fn validate_sample(sample: &Self::Sample) -> Result<()>;
-    /// Trains a model on `data`, writing the run log to `log` and the report to `out`.
+    /// Trains a model on `data`, writing the run log and a checkpoint at every evaluation through `saver`
+    /// and the report to `out`.
     fn train(
         config: &Self::Config,
         data: &Path,
-        log: &Path,
+        saver: &Saver,
         out: &mut dyn Write,
     ) -> Result<Trained<Self::Model>>;
     /// The model's weights by name, for the checkpoint.
@@ -224,17 +226,19 @@ pub fn train_and_save<S: Stage>(
     let data = args.data.clone().unwrap_or_else(crate::default_data_path);
     let dir = args.out.clone().unwrap_or_else(|| default_dir::<S>());
     S::validate(&args.config)?;
+    crate::data::check_data(&data)?; // a missing --data creates no run directory
     let run_dir = RunDir::create(&dir, S::NAME)?;
-    let trained = S::train(&args.config, &data, &dir.join(crate::runlog::LOG_FILE), out)?;
+    let saver = Saver::new(&run_dir, &args.config)?;
+    let trained = S::train(&args.config, &data, &saver, out)?;
     out.flush()?;
-    let saved =
-        Saved { config: args.config.clone(), vocab: trained.vocab.clone(), sample_rng: trained.rng.state() };
-    // Said now, when it happens: until this save the previous checkpoint is still there, whole.
-    if let Some(note) = run_dir.replacing() {
+    // Said now, when it happens (unless an evaluation's checkpoint already did it and said so).
+    if let Some(note) = saver.take_note() {
         eprintln!("note: {note}");
     }
-    run_dir
-        .save_checkpoint(&saved, &S::named_parameters(&trained.model))
+    let tensors = S::named_parameters(&trained.model);
+    crate::guard::check_weights(&tensors)?;
+    saver
+        .save(&tensors, &trained.vocab, &trained.rng)
         .context("training finished but the checkpoint was not saved")?;
     eprintln!("checkpoint saved in {}", dir.display());
     Ok((trained, dir))

@@ -66,6 +66,20 @@ pub fn default_data_path() -> PathBuf {
     manifest.ancestors().nth(2).unwrap_or(manifest).join("data").join("names.txt")
 }
 
+/// The cheap part of [`load_docs`]'s checks, from the file's metadata alone (never opened, so a FIFO is
+/// left for `load_docs` to read once): it exists and, if a regular file, is not larger than
+/// [`MAX_DATA_BYTES`]. For refusing a missing `--data` before any other work, even the run directory.
+pub fn check_data(path: &Path) -> Result<(), DataError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::NotFound(path.to_path_buf()),
+        _ => DataError::Io(path.to_path_buf(), e),
+    })?;
+    if meta.is_file() && meta.len() > MAX_DATA_BYTES {
+        return Err(DataError::TooLarge(path.to_path_buf()));
+    }
+    Ok(())
+}
+
 /// Reads the documents of `path`, one per non-blank line, stripped like Python's `str.strip()`.
 ///
 /// Refuses a file larger than [`MAX_DATA_BYTES`] (checked before reading a regular file, and by reading

@@ -87,6 +87,14 @@ impl Progress {
         }
     }
 
+    /// Prints a note on stderr without breaking the bar (which is drawn on stderr itself).
+    pub fn note(&mut self, msg: impl AsRef<str>) {
+        match &mut self.out {
+            Out::Bar(bar) => bar.println(msg.as_ref()),
+            Out::Plain(_) => eprintln!("{}", msg.as_ref()),
+        }
+    }
+
     /// Ends the bar (leaving it at its final state) or flushes the lines.
     pub fn finish(mut self) {
         match &mut self.out {

@@ -6,6 +6,7 @@
 //!     …one step of the stage's own algorithm, giving `loss`…
 //!     if run.step(step, loss, tokens)? {
 //!         run.eval(step, evaluate(&model, &val))?;
+//!         run.checkpoint(&model.named_parameters(), &vocab, &rng)?; // a kill loses one interval at most
 //!     }
 //!     if run.stopping() {
 //!         break; // Ctrl-C: keep what was learned so far
@@ -13,14 +14,22 @@
 //! }
 //! ```
 
-use std::path::Path;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
+use crate::checkpoint::NamedTensor;
+use crate::cli::Saved;
+use crate::overwrite::Replacing;
 use crate::progress::Progress;
-use crate::runlog::{Record, RunLogWriter};
+use crate::pyrandom::PyRandom;
+use crate::rundir::RunDir;
+use crate::runlog::{LOG_FILE, Record, RunLogWriter};
+use crate::vocab::Vocab;
 
 /// Set by Ctrl-C (or SIGTERM): the run stops after the step under way, evaluates, and is saved.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -33,12 +42,57 @@ pub fn stop_on_ctrl_c() {
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
 }
 
+/// Where a run writes, in its checked and locked run directory: the log `log.jsonl`, and the checkpoint
+/// (the weights with [`Saved`]`{ config, vocab, sample_rng }`), saved pair-atomically at every evaluation
+/// and at the end, so that a kill at any instant loses at most one evaluation interval.
+pub struct Saver<'a> {
+    dir: &'a RunDir,
+    /// The run's flags, as `Saved::config` (kept as JSON so that a [`Run`] need not know their type).
+    config: serde_json::Value,
+    /// Whether the note about replacing an earlier run was said (at the first save, which does it).
+    noted: Cell<bool>,
+}
+
+impl<'a> Saver<'a> {
+    /// Saves into `dir` with `config` as the run's flags.
+    pub fn new<C: Serialize>(dir: &'a RunDir, config: &C) -> Result<Saver<'a>> {
+        let config = serde_json::to_value(config).context("cannot record the run's flags")?;
+        Ok(Saver { dir, config, noted: Cell::new(false) })
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.dir()
+    }
+
+    /// The run log's path.
+    pub fn log(&self) -> PathBuf {
+        self.dir.dir().join(LOG_FILE)
+    }
+
+    /// The first time only, when the directory holds an earlier run's checkpoint: the note that the next
+    /// save replaces it (said then, not before: until that save the earlier checkpoint is whole).
+    pub fn take_note(&self) -> Option<Replacing> {
+        if self.noted.replace(true) { None } else { self.dir.replacing().cloned() }
+    }
+
+    /// Saves `tensors` with the run's flags, `vocab` and the state of `sample_rng` (the stream `sample`
+    /// continues from), pair-atomically. Refuses NaN/inf weights, leaving the last checkpoint.
+    pub fn save(&self, tensors: &[NamedTensor], vocab: &Vocab, sample_rng: &PyRandom) -> Result<()> {
+        let saved =
+            Saved { config: self.config.clone(), vocab: vocab.clone(), sample_rng: sample_rng.state() };
+        self.dir.save_checkpoint(&saved, tensors)?;
+        Ok(())
+    }
+}
+
 /// A training run in progress.
-pub struct Run {
+pub struct Run<'a> {
     stage: String,
     steps: usize,
     eval_interval: usize,
     log: Option<RunLogWriter>,
+    saver: Option<&'a Saver<'a>>,
     progress: Progress,
     start: Instant,
     tokens_seen: u64,
@@ -48,11 +102,16 @@ pub struct Run {
     since_eval: (f64, usize),
 }
 
-impl Run {
-    /// A run of `steps` steps that evaluates every `eval_interval` steps (0: only after the last) and
-    /// logs to `log` (nothing is logged when `None`).
-    pub fn new(stage: &str, steps: usize, eval_interval: usize, log: Option<&Path>) -> Result<Run> {
-        Run::with_progress(stage, steps, eval_interval, log, Progress::new(steps))
+impl<'a> Run<'a> {
+    /// A run of `steps` steps that evaluates every `eval_interval` steps (0: only after the last), logs
+    /// and checkpoints through `saver` (nothing is written when `None`).
+    pub fn new(
+        stage: &str,
+        steps: usize,
+        eval_interval: usize,
+        saver: Option<&'a Saver<'a>>,
+    ) -> Result<Self> {
+        Run::with_progress(stage, steps, eval_interval, saver, Progress::new(steps))
     }
 
     /// [`Run::new`] with a progress display of the caller's.
@@ -60,16 +119,17 @@ impl Run {
         stage: &str,
         steps: usize,
         eval_interval: usize,
-        log: Option<&Path>,
+        saver: Option<&'a Saver<'a>>,
         progress: Progress,
-    ) -> Result<Run> {
-        // (Replacing an earlier run is said by the run directory's check, before training.)
-        let log = log.map(RunLogWriter::create).transpose()?;
+    ) -> Result<Self> {
+        // (Replacing an earlier run is said at its first checkpoint, which does it.)
+        let log = saver.map(|s| RunLogWriter::create(&s.log())).transpose()?;
         Ok(Run {
             stage: stage.to_owned(),
             steps,
             eval_interval,
             log,
+            saver,
             progress,
             start: Instant::now(),
             tokens_seen: 0,
@@ -105,6 +165,23 @@ impl Run {
         let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));
         self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}"));
         self.record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss))
+    }
+
+    /// Saves the model as it is now, after an evaluation: its weights `tensors`, the data's `vocab`, and
+    /// the stream sampling would continue from. Non-finite weights stop the run with one line and save
+    /// nothing over the last checkpoint.
+    pub fn checkpoint(
+        &mut self,
+        tensors: &[NamedTensor],
+        vocab: &Vocab,
+        sample_rng: &PyRandom,
+    ) -> Result<()> {
+        crate::guard::check_weights(tensors)?; // with or without a saver: the run has diverged
+        let Some(saver) = self.saver else { return Ok(()) };
+        if let Some(note) = saver.take_note() {
+            self.progress.note(format!("note: {note}"));
+        }
+        saver.save(tensors, vocab, sample_rng).context("cannot save the checkpoint")
     }
 
     /// Appends a record of its own to the log (e.g. a second model trained in the same run).

@@ -60,3 +60,67 @@ pub fn assert_usage_error(output: &std::process::Output, needle: &str) {
     assert!(stderr.starts_with("error: ") && stderr.contains(needle), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
+
+/// Every file under `dir`, recursively and without following links, with its bytes (a symlink as
+/// `-> TARGET`): compare two snapshots to show that nothing the user had changed.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("the test can list its directory") {
+            let path = entry.expect("a directory entry").path();
+            let meta = std::fs::symlink_metadata(&path).expect("the entry has metadata");
+            let content = if meta.file_type().is_symlink() {
+                format!("-> {}", std::fs::read_link(&path).unwrap().display()).into_bytes()
+            } else if meta.is_dir() {
+                todo.push(path.clone());
+                b"<dir>".to_vec()
+            } else {
+                std::fs::read(&path).expect("the test can read its files")
+            };
+            files.insert(path, content);
+        }
+    }
+    files
+}
+
+/// 64-bit FNV-1a, as `config.json` records the weights' checksum.
+fn fnv1a64_hex(bytes: &[u8]) -> String {
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+/// Forges a checkpoint a hostile user could make: `edit` changes `config.json` (the whole file's JSON),
+/// and the file is rewritten vouching for the weights as they are now.
+pub fn edit_checkpoint(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let config = dir.join(crate::checkpoint::CONFIG_FILE);
+    let weights = std::fs::read(dir.join(crate::checkpoint::WEIGHTS_FILE)).expect("a saved checkpoint");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config).expect("its config")).expect("JSON");
+    json["weights"]["fnv1a64"] = fnv1a64_hex(&weights).into();
+    json["weights"]["bytes"] = weights.len().into();
+    edit(&mut json);
+    std::fs::write(config, json.to_string()).expect("the test can write its files");
+}
+
+/// Turns the last weight of a checkpoint into NaN (for f32 and f64 tensors alike: the last 8 bytes
+/// become an f64 NaN, whose upper half is an f32 NaN too) and makes `config.json` vouch for it.
+pub fn poison_checkpoint(dir: &Path) {
+    let path = dir.join(crate::checkpoint::WEIGHTS_FILE);
+    let mut bytes = std::fs::read(&path).expect("a saved checkpoint");
+    let n = bytes.len();
+    bytes[n - 8..].copy_from_slice(&f64::NAN.to_le_bytes());
+    std::fs::write(&path, &bytes).expect("the test can write its files");
+    edit_checkpoint(dir, |_| {});
+}
+
+/// Asserts that every file under `dir` is as `before` (a [`snapshot`]) says, naming the ones that
+/// changed, appeared or went away.
+pub fn assert_unchanged(dir: &Path, before: &std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+    let after = snapshot(dir);
+    let changed: Vec<&PathBuf> =
+        before.keys().chain(after.keys()).filter(|p| before.get(*p) != after.get(*p)).collect();
+    assert!(changed.is_empty(), "files changed: {changed:?}");
+}

@@ -518,3 +518,33 @@ fn a_killed_runs_lock_does_not_block_the_next() {
     let run = RunDir::create(&dir, STAGE).unwrap();
     assert!(loaded_generation(run.dir()).unwrap() >= 1);
 }
+
+#[test]
+fn a_run_checkpoints_at_its_evaluations_and_never_saves_nan_weights() {
+    use harness::cli::Saved;
+    use harness::run::{Run, Saver};
+    let dir = fresh("run-checkpoint");
+    let run_dir = RunDir::create(&dir, STAGE).unwrap();
+    let saver = Saver::new(&run_dir, &Gen { generation: 7 }).unwrap();
+    let vocab = harness::Vocab::from_docs(&["ab"][..]);
+    let mut run = Run::new(STAGE, 4, 2, Some(&saver)).unwrap();
+    assert!(!run.step(0, 3.0, 1).unwrap(), "no evaluation after step 0 of 4 with interval 2");
+    assert!(run.step(1, 2.5, 1).unwrap());
+    run.eval(1, 2.4).unwrap();
+    run.checkpoint(&tensors(1, 8), &vocab, &PyRandom::new(3)).unwrap();
+    let saved = checkpoint::load::<Saved<Gen>>(&dir, STAGE).unwrap();
+    assert_eq!(saved.config.config, Gen { generation: 7 });
+    assert_eq!(saved.config.vocab, vocab);
+    assert_eq!(saved.config.sample_rng, PyRandom::new(3).state());
+    let before = snapshot(&dir);
+    let mut nan = tensors(2, 8);
+    nan[1] = NamedTensor::f64("b", &[2], vec![0.0, f64::NAN]);
+    let e = run.checkpoint(&nan, &vocab, &PyRandom::new(3)).unwrap_err().to_string();
+    assert!(e.contains("diverged") && e.contains("tensor `b`") && !e.contains('\n'), "{e}");
+    assert_eq!(snapshot(&dir), before, "the last good checkpoint stays");
+    // A run without a saver saves nothing (library use, tests), but still stops on NaN weights.
+    let mut quiet = Run::new(STAGE, 1, 0, None).unwrap();
+    assert!(quiet.step(0, 1.0, 1).unwrap());
+    quiet.checkpoint(&tensors(3, 8), &vocab, &PyRandom::new(3)).unwrap();
+    assert!(quiet.checkpoint(&nan, &vocab, &PyRandom::new(3)).is_err());
+}

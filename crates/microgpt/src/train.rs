@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use autograd::{Tape, Value};
 use harness::cli::Trained;
-use harness::{Progress, PyRandom, Run};
+use harness::{Progress, PyRandom, Run, run::Saver};
 
 use crate::config::{Config, ModelConfig};
 use crate::data::Dataset;
@@ -16,7 +16,7 @@ use crate::model::{Gpt, softmax};
 
 // ANCHOR: training
 /// Trains a fresh model on `data` as microGPT does; sampling continues the run's one random stream.
-pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Gpt>> {
+pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Gpt>> {
     config.validate()?;
     let cfg = &config.train;
     let mut rng = PyRandom::new(cfg.seed);
@@ -29,7 +29,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     // microGPT's step line is the progress display: on a terminal `\r` rewrites it in place.
     let end = if std::io::stdout().is_terminal() { '\r' } else { '\n' };
     let progress = Progress::plain(cfg.steps, std::io::sink());
-    let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log), progress)?;
+    let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver), progress)?;
     let (beta1, beta2, eps_adam) = (cfg.beta1, cfg.beta2, 1e-8);
     let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]); // Adam's moment buffers
     for step in 0..cfg.steps {
@@ -55,6 +55,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         // (A file of fewer than ten names leaves the canonical split no validation words.)
         if run.step(step, loss.data(), n)? && !data.val.is_empty() {
             run.eval(step, eval_fast::evaluate(&model, &data.val))?; // = `evaluate` below, faster
+            run.checkpoint(&model.named_parameters(), &data.vocab, &rng)?; // training draws nothing more
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far

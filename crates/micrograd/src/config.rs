@@ -3,6 +3,7 @@
 
 use anyhow::{Result, ensure};
 use clap::Args;
+use harness::limits;
 use serde::{Deserialize, Serialize};
 
 /// Everything `train` takes: the model's shape and how to train it.
@@ -18,9 +19,18 @@ impl Config {
     /// Refuses settings that cannot train, with one clear line naming the flag.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
-        self.train.validate()
+        self.train.validate()?;
+        // The vocabulary comes from the data: at least BOS and one character (checked again with the
+        // data's own in `train`).
+        let model = ModelConfig { vocab_size: self.model.vocab_size.max(2), ..self.model.clone() };
+        model.check_memory(self.train.batch_size)
     }
 }
+
+/// An upper bound on the bytes one scalar takes on the tape (value, gradient, operation, operands).
+const NODE_BYTES: u128 = 64;
+/// The characters per name the estimate assumes (SSA names average 6.5).
+const CHARS_PER_NAME: u128 = 16;
 
 /// The shape of the model (everything needed to rebuild it from a checkpoint).
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -35,6 +45,20 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Refuses, before anything is allocated, a model whose one step of `batch_size` names would need
+    /// more memory than `harness::limits` allows: the weights (V·V + V scalars) and, per character of
+    /// the batch, the layer's V dot products of V terms and the softmax.
+    pub fn check_memory(&self, batch_size: usize) -> Result<()> {
+        let (v, b) = (self.vocab_size as u128, batch_size as u128);
+        let what = format!("--batch-size {batch_size} with {} tokens", self.vocab_size);
+        let params = limits::sum(&what, &[limits::product(&what, &[v, v])?, v])?;
+        let per_char =
+            limits::sum(&what, &[limits::product(&what, &[2, v, v])?, limits::product(&what, &[4, v])?])?;
+        let tape = limits::product(&what, &[b, CHARS_PER_NAME, per_char])?;
+        let bytes = limits::product(&what, &[NODE_BYTES, limits::sum(&what, &[params, tape])?])?;
+        Ok(limits::check_memory(&what, bytes)?)
+    }
+
     /// Rejects shapes the model cannot have, with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(

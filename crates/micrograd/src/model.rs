@@ -78,6 +78,7 @@ impl Bigram {
         ckpt.expect_names(&["w", "b"])?;
         let (w, b) = (ckpt.expect_shape_f64("w", &[n, n])?, ckpt.expect_shape_f64("b", &[n])?);
         let config = ModelConfig { vocab_size: n, init_scale: 0.0 };
+        config.check_memory(1)?;
         let model = Bigram::new(vocab, &config, &mut PyRandom::new(0));
         for (j, neuron) in model.layer.neurons.iter().enumerate() {
             for (i, wi) in neuron.w.iter().enumerate() {

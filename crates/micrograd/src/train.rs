@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use autograd::{Tape, Value};
 use harness::cli::Trained;
+use harness::run::Saver;
 use harness::{PyRandom, Run};
 
 use crate::config::{Config, ModelConfig};
@@ -14,12 +15,13 @@ use crate::model::Bigram;
 use crate::nn::Module;
 
 /// Trains a fresh model on the training names of `data`, evaluating on the validation names every
-/// `eval_interval` steps and logging to `log`.
-pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Bigram>> {
+/// `eval_interval` steps, logging and checkpointing through `saver`.
+pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Bigram>> {
     config.validate()?;
     let data = Dataset::new(&harness::load_docs(data)?)?;
     let (cfg, v) = (&config.train, data.vocab.len());
     let model_config = ModelConfig { vocab_size: v, ..config.model.clone() };
+    model_config.check_memory(cfg.batch_size)?;
     writeln!(
         out,
         "words: {} (train {}, val {}, test {}); vocab size: {v}",
@@ -30,7 +32,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     )?;
     let model = Bigram::new(data.vocab.clone(), &model_config, &mut PyRandom::new(cfg.seed));
     writeln!(out, "model: {} parameters, lr {}", model.parameters().len(), cfg.learning_rate)?;
-    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log))?;
+    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver))?;
     let params = model.parameters();
     // ANCHOR: step
     for step in 0..cfg.steps {
@@ -43,6 +45,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         Value::update(&params, |_, data, grad| *data -= cfg.learning_rate * *grad);
         if run.step(step, loss.data(), losses.len())? {
             run.eval(step, evaluate(&model, &data.val))?;
+            run.checkpoint(&model.named_parameters(), &data.vocab, &PyRandom::new(cfg.seed))?;
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far

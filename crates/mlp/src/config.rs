@@ -23,7 +23,10 @@ impl Config {
             !self.model.uses_batchnorm() || self.train.batch_size > 1,
             "batch norm needs --batch-size of at least 2 (a batch of one has no spread to normalise by)"
         );
-        Ok(())
+        // The vocabulary comes from the data: at least BOS and one character (checked again with the
+        // data's own in `train`).
+        let model = ModelConfig { vocab_size: self.model.vocab_size.max(2), ..self.model.clone() };
+        model.check_memory(self.train.batch_size)
     }
 }
 
@@ -60,6 +63,32 @@ pub struct ModelConfig {
 // ANCHOR_END: model_config
 
 impl ModelConfig {
+    /// Refuses, before anything is allocated, a model whose one step of `batch_size` examples would need
+    /// more memory than `harness::limits` allows (f32): the weights with their gradients, and the
+    /// activations with theirs for the larger of the batch and the 4096 examples `evaluate` takes at once.
+    pub fn check_memory(&self, batch_size: usize) -> Result<()> {
+        use harness::limits::{product as mul, sum};
+        let (v, t, e, h) =
+            (self.vocab_size as u128, self.block_size as u128, self.n_embd as u128, self.n_hidden as u128);
+        let what = format!(
+            "--block-size {} --n-embd {} --n-hidden {} --batch-size {batch_size} ({} tokens)",
+            self.block_size, self.n_embd, self.n_hidden, self.vocab_size
+        );
+        let w = &what;
+        // WaveNet: log2(T) layers, each fusing two vectors of at most max(E, H) into H.
+        let (hidden, layers) = if self.wavenet {
+            let layers = u128::from(self.block_size.max(2).ilog2());
+            (mul(w, &[layers, 2, e.max(h), h])?, layers)
+        } else {
+            (mul(w, &[t, e, h])?, 1)
+        };
+        let params = sum(w, &[mul(w, &[v, e])?, hidden, mul(w, &[h, v])?, mul(w, &[6, layers, h])?, v])?;
+        let per_example = sum(w, &[mul(w, &[t, e])?, mul(w, &[4, layers, t, h])?, mul(w, &[3, v])?])?;
+        let rows = (batch_size as u128).max(4096);
+        let floats = sum(w, &[mul(w, &[2, params])?, mul(w, &[2, rows, per_example])?])?;
+        Ok(harness::limits::check_memory(w, mul(w, &[4, floats])?)?)
+    }
+
     /// Whether the hidden layers are batch-normalised.
     pub fn uses_batchnorm(&self) -> bool {
         self.batchnorm || self.wavenet

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use autograd::{Tensor, TensorTape};
 use clap::Args;
 use harness::{PyRandom, Record, Vocab};
@@ -33,6 +33,8 @@ pub struct FiguresArgs {
 
 /// Draws every figure of the checkpoint in `args.checkpoint`.
 pub fn run(args: &FiguresArgs, out: &mut dyn Write) -> Result<()> {
+    // A plain file name, so that `--prefix ../../x` cannot write outside --out-dir; checked first.
+    harness::overwrite::checked_name(&args.prefix).context("--prefix")?;
     let (model, saved) = harness::cli::load::<crate::Stage>(&args.checkpoint)?;
     let stem = |name: &str| args.out_dir.join(format!("{}-{name}", args.prefix));
     let mut written = Vec::new();

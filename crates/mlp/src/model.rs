@@ -161,6 +161,7 @@ impl Mlp {
     pub fn from_checkpoint(ckpt: &Checkpoint<Saved<Config>>) -> Result<Mlp> {
         let config = ModelConfig { vocab_size: ckpt.config.vocab.len(), ..ckpt.config.config.model.clone() };
         config.validate()?;
+        config.check_memory(1)?;
         // Build the shape (its random numbers are overwritten), then load every array by name.
         let model = Mlp::new(&config, &mut PyRandom::new(0));
         ckpt.expect_names(&model.named_parameters().iter().map(|t| t.name.as_str()).collect::<Vec<_>>())?;

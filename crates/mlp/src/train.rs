@@ -8,6 +8,7 @@ use anyhow::Result;
 use autograd::TensorTape;
 use autograd::optim::{Optimizer, Sgd};
 use harness::cli::Trained;
+use harness::run::Saver;
 use harness::{PyRandom, Run};
 
 use crate::config::{Config, ModelConfig, TrainConfig};
@@ -15,12 +16,13 @@ use crate::data::{Dataset, Examples, minibatch};
 use crate::model::Mlp;
 
 /// Trains a fresh model on the training examples of `data`, evaluating on the validation examples every
-/// `eval_interval` steps and logging to `log`.
-pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Mlp>> {
+/// `eval_interval` steps, logging and checkpointing through `saver`.
+pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Mlp>> {
     config.validate()?;
     let data = Dataset::new(&harness::load_docs(data)?, config.model.block_size)?;
     let cfg = &config.train;
     let model_config = ModelConfig { vocab_size: data.vocab.len(), ..config.model.clone() };
+    model_config.check_memory(cfg.batch_size)?;
     // One random stream, as in the lecture: the initial weights, then the minibatches, then sampling.
     let mut rng = PyRandom::new(cfg.seed);
     let model = Mlp::new(&model_config, &mut rng);
@@ -31,7 +33,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         data.val.len(),
         model.num_params()
     )?;
-    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log))?;
+    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver))?;
     let mut sgd = Sgd::new(&model.parameters(), cfg.learning_rate as f32);
     // ANCHOR: step
     for step in 0..cfg.steps {
@@ -44,6 +46,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         sgd.zero_grad();
         if run.step(step, loss.item() as f64, cfg.batch_size)? {
             run.eval(step, evaluate(&model, &data.val))?;
+            run.checkpoint(&model.named_parameters(), &data.vocab, &rng)?;
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far

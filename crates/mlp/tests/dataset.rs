@@ -93,8 +93,10 @@ fn short_run(name: &str, model: ModelConfig, train: TrainConfig) -> (f64, f64) {
     let docs = docs(&path);
     let bigram = bigram_val_loss(&docs);
     let data = Dataset::new(&docs, model.block_size).unwrap();
-    let log = temp_dir(name).join("log.jsonl");
-    let trained = train::train(&Config { model, train }, &path, &log, &mut std::io::sink()).unwrap();
+    let config = Config { model, train };
+    let dir = harness::RunDir::create(&temp_dir(name), "mlp").unwrap();
+    let saver = harness::run::Saver::new(&dir, &config).unwrap();
+    let trained = train::train(&config, &path, &saver, &mut std::io::sink()).unwrap();
     (train::evaluate(&trained.model, &data.val), bigram)
 }
 

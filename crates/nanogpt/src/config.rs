@@ -22,9 +22,33 @@ impl Config {
     /// Refuses settings that cannot train, with one clear line naming the flag.
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
-        self.train.validate()
+        self.train.validate()?;
+        ensure!(
+            self.train.min_lr <= self.train.learning_rate,
+            "--min-lr {} is above --learning-rate {}: the cosine decays from the peak down to --min-lr",
+            self.train.min_lr,
+            self.train.learning_rate
+        );
+        // The vocabulary comes from the data: at least BOS and one character (checked again with the
+        // data's own in `train`).
+        let model = ModelConfig { vocab_size: self.model.vocab_size.max(2), ..self.model.clone() };
+        model.check_memory(self.train.batch_size)?;
+        // --eval-iters costs time, not memory: refuse only what could never finish.
+        let what = format!("--eval-iters {} --batch-size {}", self.train.eval_iters, self.train.batch_size);
+        let tokens = harness::limits::product(
+            &what,
+            &[self.train.eval_iters as u128, self.train.batch_size as u128, self.model.block_size as u128],
+        )?;
+        ensure!(
+            tokens <= MAX_EVAL_TOKENS,
+            "{what} would put {tokens} tokens through the model at every evaluation (at most {MAX_EVAL_TOKENS})"
+        );
+        Ok(())
     }
 }
+
+/// The most tokens one evaluation may read: a thousand times the defaults' 200 · 32 · 16.
+pub const MAX_EVAL_TOKENS: u128 = 102_400_000;
 
 /// Which GPT: GPT-2's, as nanoGPT writes it, or microGPT's simplification of it.
 #[derive(ValueEnum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +73,8 @@ pub struct ModelConfig {
     /// Width of the residual stream (embedding dimension).
     #[arg(long, default_value_t = 64)]
     pub n_embd: usize,
-    /// Context length: the most tokens attention looks at (longer names are cut to block_size - 1).
+    /// Context length: the most tokens attention looks at (a name of block_size characters or more is
+    /// cut to block_size and learned without its end; samples stop there too).
     #[arg(long, default_value_t = 16)]
     pub block_size: usize,
     /// Leave out the biases of the Linear layers and LayerNorms (nanoGPT's `bias=False`).
@@ -74,6 +99,34 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// Refuses, before anything is allocated, a model whose one step of `batch_size` sequences would need
+    /// more memory than `harness::limits` allows (f32): the weights with their gradient and AdamW's two
+    /// moments, and per layer the activations with their gradients, attention's (T, T) maps included.
+    pub fn check_memory(&self, batch_size: usize) -> Result<()> {
+        use harness::limits::{product as mul, sum};
+        let (v, t, c, l, nh, b) = (
+            self.vocab_size as u128,
+            self.block_size as u128,
+            self.n_embd as u128,
+            self.n_layer as u128,
+            self.n_head as u128,
+            batch_size as u128,
+        );
+        let what = format!(
+            "--block-size {} --n-embd {} --n-layer {} --n-head {} --batch-size {batch_size} ({} tokens)",
+            self.block_size, self.n_embd, self.n_layer, self.n_head, self.vocab_size
+        );
+        let w = &what;
+        // wte, wpe, lm_head (counted even when tied), and per block 12·C² + 13·C.
+        let block = sum(w, &[mul(w, &[12, c, c])?, mul(w, &[13, c])?])?;
+        let params = sum(w, &[mul(w, &[2, v, c])?, mul(w, &[t, c])?, mul(w, &[l, block])?])?;
+        // Per layer: about 20 (B, T, C)-sized tensors and 4 (B, nh, T, T) maps; the logits 3 (B, T, V).
+        let layer = sum(w, &[mul(w, &[20, b, t, c])?, mul(w, &[4, b, nh, t, t])?])?;
+        let acts = sum(w, &[mul(w, &[l, layer])?, mul(w, &[3, b, t, v])?])?;
+        let floats = sum(w, &[mul(w, &[4, params])?, mul(w, &[2, acts])?])?;
+        Ok(harness::limits::check_memory(w, mul(w, &[4, floats])?)?)
+    }
+
     /// Width of one attention head.
     pub fn head_dim(&self) -> usize {
         self.n_embd / self.n_head
@@ -213,7 +266,7 @@ pub struct SampleConfig {
     /// Text every sample starts with (the model continues it).
     #[arg(long, default_value = "")]
     pub prompt: String,
-    /// Text mode: characters to generate per sample (names stop at their end token).
+    /// Text mode: characters to generate per sample, at most 1000 (names stop at their end token).
     #[arg(long, default_value_t = 300)]
     pub max_new_tokens: usize,
 }
@@ -222,6 +275,8 @@ impl SampleConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
+        let cap = harness::limits::MAX_SAMPLE_TOKENS;
+        ensure!(self.max_new_tokens <= cap, "--max-new-tokens must be at most {cap}");
         Ok(())
     }
 }

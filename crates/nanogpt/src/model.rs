@@ -331,6 +331,7 @@ impl Gpt {
     pub fn with_weights_of<C>(config: &ModelConfig, ckpt: &Checkpoint<C>) -> Result<Gpt> {
         config.validate()?;
         ensure!(config.vocab_size > 0, "the checkpoint's config has vocab_size 0");
+        config.check_memory(1)?;
         let model = Gpt::new(config.clone(), &mut PyRandom::new(0), 0.0);
         for (name, p) in model.named_tensors() {
             p.set_data(ckpt.expect_shape(&name, p.shape().as_slice())?);

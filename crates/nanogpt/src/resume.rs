@@ -12,9 +12,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, ensure};
 use autograd::Tensor;
 use autograd::optim::{Adam, AdamState, Optimizer};
-use harness::Vocab;
 use harness::checkpoint::{self, Checkpoint, NamedTensor};
 use harness::runlog::{Record, RunLogWriter};
+use harness::{PyRandom, Run, Vocab};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, ModelConfig};
@@ -78,15 +78,18 @@ impl Best {
         self.state.val_loss
     }
 
-    /// Saves the model and the optimizer's state if `val_loss` after `step` steps beats the best so far.
+    /// Saves the model and the optimizer's state if `val_loss` after `step` steps beats the best so far:
+    /// the training state in `resume/`, then the weights as the run's checkpoint (through `run`), so that
+    /// the checkpoint `sample` reads is always the best model so far, the one `--resume` goes on from.
     pub fn keep_if_better(
         &mut self,
         step: usize,
         val_loss: f64,
         model: &Gpt,
         opt: &Adam,
-        tokens: u64,
+        run: &mut Run,
     ) -> Result<()> {
+        let tokens = run.tokens_seen();
         if val_loss >= self.state.val_loss {
             return Ok(());
         }
@@ -94,7 +97,8 @@ impl Best {
         (s.step, s.val_loss, s.adamw_steps) = (step, val_loss, opt.steps());
         (s.tokens_seen, s.elapsed_s) =
             (self.before.0 + tokens, self.before.1 + self.clock.elapsed().as_secs_f64());
-        let mut tensors = model.named_parameters();
+        let weights = model.named_parameters();
+        let mut tensors = weights.clone();
         let state = opt.state();
         for (i, (m, v)) in moment_names(model, opt).into_iter().enumerate() {
             let shape = opt.params()[i].shape();
@@ -102,7 +106,8 @@ impl Best {
             tensors.push(NamedTensor::f32(v, shape.as_slice(), state.v[i].clone()));
         }
         checkpoint::save(&self.dir.join(RESUME_DIR), crate::STAGE, &self.state, &tensors)?;
-        Ok(())
+        // Sampling's stream is the one the finished run saves: the seed's.
+        run.checkpoint(&weights, &self.state.vocab, &PyRandom::new(self.state.config.train.seed))
     }
 
     /// At the end of the run: puts the best weights back into `model`, and gives a resumed run's log

@@ -9,6 +9,7 @@ use anyhow::{Result, ensure};
 use autograd::TensorTape;
 use autograd::optim::{Adam, Optimizer, Schedule, clip_grad_norm};
 use harness::cli::Trained;
+use harness::run::Saver;
 use harness::{PyRandom, Run};
 
 use crate::config::{Config, ModelConfig, TrainConfig};
@@ -18,9 +19,9 @@ use crate::resume::Best;
 
 // ANCHOR: train
 /// Trains a fresh model (or, with `--resume`, the best one of an earlier run in the same directory) on
-/// `data`, estimating the val loss every `eval_interval` steps and logging to `log`. Returns the best
-/// model by val loss.
-pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> Result<Trained<Gpt>> {
+/// `data`, estimating the val loss every `eval_interval` steps and logging through `saver`; the best
+/// model so far is the run's checkpoint (and its training state, for `--resume`). Returns the best model.
+pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Gpt>> {
     config.validate()?;
     let cfg = &config.train;
     ensure!(
@@ -30,7 +31,8 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
     let data = Dataset::new(data, cfg.text.as_deref(), config.model.block_size)?;
     let model_config =
         ModelConfig { vocab_size: data.vocab.len(), source: data.source, ..config.model.clone() };
-    let dir = log.parent().unwrap_or(Path::new("."));
+    model_config.check_memory(cfg.batch_size)?;
+    let dir = saver.dir();
     let (model, mut opt, mut best) = match cfg.resume {
         true => Best::resume(dir, config, &model_config, &data.vocab, out)?,
         false => {
@@ -59,7 +61,7 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         decay_steps: cfg.steps,
     };
     let (t, mut batch) = (c.block_size, Batch::default());
-    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(log))?;
+    let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver))?;
     for step in best.step()..cfg.steps {
         // The step's batch and dropout masks depend on the seed and the step alone, so a resumed run
         // draws exactly the batches the uninterrupted run would have.
@@ -70,14 +72,14 @@ pub fn train(config: &Config, data: &Path, log: &Path, out: &mut dyn Write) -> R
         if run.step(step, loss as f64, batch.n_targets())? {
             let val_loss = estimate_loss(&model, &data.val, cfg);
             run.eval(step, val_loss)?;
-            best.keep_if_better(step + 1, val_loss, &model, &opt, run.tokens_seen())?;
+            best.keep_if_better(step + 1, val_loss, &model, &opt, &mut run)?;
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far
         }
     }
     run.finish();
-    best.finish(&model, log)?;
+    best.finish(&model, &saver.log())?;
     let what = if data.source == Source::Names { "every val name" } else { "the whole val text" };
     let val = evaluate(&model, &data.val);
     writeln!(out, "best val loss {:.4} at step {}; over {what}: {val:.4}", best.val_loss(), best.step())?;

@@ -42,6 +42,14 @@ impl MoonsConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.steps >= 1, "--steps must be at least 1");
         anyhow::ensure!(self.n_samples >= 2, "--n-samples must be at least 2 (one point per moon)");
+        // Every step puts the whole data set through MLP(2, [16, 16, 1]) on the tape: about 2·(2·16 +
+        // 16·16 + 16) + 100 scalars per point, 64 bytes each at most.
+        let what = format!("--n-samples {}", self.n_samples);
+        let bytes = harness::limits::product(
+            &what,
+            &[self.n_samples as u128, 2 * (2 * 16 + 16 * 16 + 16) + 100, 64],
+        )?;
+        harness::limits::check_memory(&what, bytes)?;
         anyhow::ensure!(self.noise.is_finite() && self.noise >= 0.0, "--noise must be a finite number >= 0");
         anyhow::ensure!(self.alpha.is_finite() && self.alpha >= 0.0, "--alpha must be a finite number >= 0");
         Ok(())

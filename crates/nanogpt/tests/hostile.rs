@@ -1,0 +1,189 @@
+//! Hostile input through the binary, one test per flag family: every case ends in one line and exit
+//! code 1 (or clap's usage error, exit 2), and the user's files are byte-identical afterwards.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use harness::testdata::{
+    assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, poison_checkpoint,
+    snapshot, temp_dir,
+};
+
+/// A tiny model, so that each run takes a moment.
+const TINY: [&str; 10] =
+    ["--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--eval-iters", "2", "--batch-size", "8"];
+
+fn nanogpt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanogpt")).args(args).output().expect("the nanogpt binary runs")
+}
+
+/// A small data file with names longer than a small block size.
+fn small_data(dir: &Path) -> String {
+    let data = dir.join("names.txt");
+    let names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\n";
+    std::fs::write(&data, names.repeat(4)).unwrap();
+    data.to_str().unwrap().to_owned()
+}
+
+fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec!["train", "--data", data, "--out", out, "--steps", "10", "--eval-interval", "5"];
+    args.extend(TINY);
+    args.extend_from_slice(extra);
+    nanogpt(&args)
+}
+
+fn trained(dir: &Path, extra: &[&str]) -> (String, PathBuf) {
+    let data = small_data(dir);
+    let run = dir.join("run");
+    let output = train(&data, &run, extra);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    (data, run)
+}
+
+#[test]
+fn size_flags_are_refused_before_the_run_dir_is_touched() {
+    let dir = temp_dir("hostile-size");
+    let data = small_data(&dir);
+    let before = snapshot(&dir);
+    let out = dir.join("run");
+    for flag in ["--block-size", "--n-embd", "--n-layer", "--batch-size"] {
+        let big = if flag == "--n-embd" { "1000000000000" } else { "100000000000" };
+        assert_one_line_error(&train(&data, &out, &[flag, big]), "needs about");
+        assert_one_line_error(&train(&data, &out, &[flag, "18446744073709551615"]), flag);
+        assert_one_line_error(&train(&data, &out, &[flag, "0"]), flag);
+        assert_usage_error(&train(&data, &out, &[flag, "-1"]), flag);
+    }
+    // Heads must divide n_embd: huge numbers of heads come with a huge n_embd, and are refused by size.
+    assert_one_line_error(
+        &train(&data, &out, &["--n-head", "1000000", "--n-embd", "1000000"]),
+        "needs about",
+    );
+    assert_one_line_error(&train(&data, &out, &["--n-head", "3"]), "--n-head");
+    assert_one_line_error(&train(&data, &out, &["--eval-iters", "1000000000000"]), "--eval-iters");
+    assert!(!out.exists(), "a refused run creates nothing");
+    assert_unchanged(&dir, &before);
+}
+
+#[test]
+fn learning_rate_flags_are_one_line() {
+    let dir = temp_dir("hostile-lr");
+    let data = small_data(&dir);
+    let before = snapshot(&dir);
+    let out = dir.join("run");
+    assert_one_line_error(&train(&data, &out, &["--min-lr", "0.1", "--learning-rate", "0.01"]), "--min-lr");
+    for (flag, value) in
+        [("--learning-rate", "-0.01"), ("--min-lr", "NaN"), ("--beta2", "1"), ("--dropout", "1")]
+    {
+        assert_one_line_error(&train(&data, &out, &[flag, value]), flag);
+    }
+    assert_usage_error(&train(&data, &out, &["--warmup-steps", "-5"]), "--warmup-steps");
+    assert!(!out.exists());
+    assert_unchanged(&dir, &before);
+}
+
+#[test]
+fn names_longer_than_the_block_are_cut_as_documented() {
+    // `--block-size 4` holds BOS and three characters, and predicts four: longer names are cut to four
+    // characters without their end (the flag's help says so), training goes on, and samples stop at
+    // four characters.
+    let dir = temp_dir("hostile-long");
+    let (_, run) = trained(&dir, &["--block-size", "4"]);
+    let output = nanogpt(&["sample", "--checkpoint", run.to_str().unwrap(), "--num-samples", "50"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in stdout.lines().filter(|l| l.starts_with("sample")) {
+        let name = line.split_once(": ").map_or("", |(_, n)| n);
+        assert!(name.chars().count() <= 4, "{line}");
+    }
+    let help = String::from_utf8_lossy(&nanogpt(&["train", "--help"]).stdout).into_owned();
+    assert!(help.contains("cut to block_size and learned without its end"), "{help}");
+    // A prompt longer than a name can be is one line.
+    let output = nanogpt(&["sample", "--checkpoint", run.to_str().unwrap(), "--prompt", "emma"]);
+    assert_one_line_error(&output, "--prompt");
+}
+
+#[test]
+fn sampling_flags_and_bad_checkpoints_are_one_line() {
+    let dir = temp_dir("hostile-ckpt");
+    let (_, run) = trained(&dir, &[]);
+    let sample = |run: &Path, extra: &[&str]| {
+        nanogpt(&[&["sample", "--checkpoint", run.to_str().unwrap()], extra].concat())
+    };
+    assert_one_line_error(&sample(&run, &["--max-new-tokens", "1000001"]), "--max-new-tokens");
+    assert_one_line_error(&sample(&run, &["--temperature", "0"]), "--temperature");
+    assert_one_line_error(&sample(&run, &["--prompt", "é"]), "é");
+    assert_usage_error(&sample(&run, &["--top-k", "-1"]), "--top-k");
+    let copy = |name: &str| {
+        let to = dir.join(name);
+        std::fs::create_dir(&to).unwrap();
+        for f in ["config.json", "model.safetensors"] {
+            std::fs::copy(run.join(f), to.join(f)).unwrap();
+        }
+        to
+    };
+    let huge = copy("huge");
+    edit_checkpoint(&huge, |json| json["config"]["config"]["model"]["n_layer"] = 100_000_000_000u64.into());
+    assert_one_line_error(&sample(&huge, &[]), "--n-layer 100000000000");
+    let wide = copy("wide");
+    edit_checkpoint(&wide, |json| {
+        json["config"]["vocab"]["chars"] =
+            (0x100..0x100 + 5000u32).filter_map(char::from_u32).collect::<String>().into()
+    });
+    assert_one_line_error(&sample(&wide, &[]), "cannot sample from");
+    poison_checkpoint(&run);
+    let before = snapshot(&dir);
+    assert_one_line_error(&sample(&run, &[]), "NaN");
+    assert_unchanged(&dir, &before);
+}
+
+#[test]
+fn the_checkpoint_is_the_best_model_the_resume_state_holds() {
+    let dir = temp_dir("hostile-agree");
+    let (_, run) = trained(&dir, &[]);
+    let main = harness::checkpoint::load::<serde_json::Value>(&run, "nanogpt").unwrap().tensors;
+    let resume =
+        harness::checkpoint::load::<serde_json::Value>(&run.join("resume"), "nanogpt").unwrap().tensors;
+    assert!(!main.is_empty());
+    for (name, t) in &main {
+        assert_eq!(Some(t), resume.get(name), "{name}");
+    }
+}
+
+#[test]
+fn a_full_stdout_is_one_line_and_exit_1() {
+    let dir = temp_dir("hostile-full");
+    let (_, run) = trained(&dir, &[]);
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let output = Command::new(env!("CARGO_BIN_EXE_nanogpt"))
+        .args(["sample", "--checkpoint", run.to_str().unwrap()])
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    assert_one_line_error(&output, "No space left on device");
+}
+
+#[test]
+fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
+    let dir = temp_dir("hostile-kill");
+    let data = small_data(&dir);
+    let run = dir.join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nanogpt"))
+        .args(["train", "--data", &data, "--out", run.to_str().unwrap(), "--steps", "100000000"])
+        .args(["--eval-interval", "5"])
+        .args(TINY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !run.join("model.safetensors").exists() {
+        assert!(start.elapsed().as_secs() < 120, "no checkpoint after two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(run.join("resume").join("config.json").exists(), "the training state is saved with it");
+    let output = nanogpt(&["sample", "--checkpoint", run.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
