@@ -115,7 +115,7 @@ pub struct SampleConfig {
 impl SampleConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
-        Ok(())
+        harness::limits::check_num_samples(self.num_samples)
     }
 }
 

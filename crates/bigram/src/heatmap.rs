@@ -49,7 +49,7 @@ impl HeatmapArgs {
         let saved = heatmap(
             &Counts::from_words(&data.all, data.vocab.len()),
             &data.vocab,
-            &self.figure.stem("bigram-heatmap"),
+            &self.figure.stem::<crate::Stage>("bigram-heatmap"),
         )?;
         writeln!(out, "wrote {} and {}", saved.png.display(), saved.svg.display())?;
         Ok(())

@@ -64,7 +64,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             break; // Ctrl-C: keep what was learned so far
         }
     }
-    run.finish();
+    run.finish()?;
     let (train, val) = (evaluate(&model, &data.train), evaluate(&model, &data.val));
     writeln!(
         out,

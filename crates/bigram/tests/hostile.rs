@@ -1,39 +1,27 @@
 //! Hostile input through the binary, one test per flag family: every case ends in one line and exit
 //! code 1 (or clap's usage error, exit 2), and the user's files are byte-identical afterwards.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use harness::testdata::{
-    assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, poison_checkpoint,
-    snapshot, temp_dir,
+    StageBin, assert_one_line_error, assert_unchanged, assert_usage_error, snapshot, temp_dir,
 };
 
-fn bigram(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bigram")).args(args).output().expect("the bigram binary runs")
+fn bin() -> StageBin {
+    StageBin::new(env!("CARGO_BIN_EXE_bigram"), &[])
 }
 
-/// A small data file, so the binary runs in a blink.
+fn bigram(args: &[&str]) -> Output {
+    bin().run(args)
+}
+
 fn small_data(dir: &Path) -> String {
-    let data = dir.join("names.txt");
-    std::fs::write(&data, "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\n")
-        .unwrap();
-    data.to_str().unwrap().to_owned()
+    StageBin::small_data(dir)
 }
 
 fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
-    let out = out.to_str().unwrap();
-    let mut args = vec!["train", "--data", data, "--out", out, "--steps", "10", "--eval-interval", "5"];
-    args.extend_from_slice(extra);
-    bigram(&args)
-}
-
-fn trained(dir: &Path) -> (String, PathBuf) {
-    let data = small_data(dir);
-    let run = dir.join("run");
-    let output = train(&data, &run, &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    (data, run)
+    bin().train(data, out, extra)
 }
 
 #[test]
@@ -88,37 +76,18 @@ fn data_with_thousands_of_characters_is_refused_before_work() {
 
 #[test]
 fn a_diverging_run_keeps_the_last_good_checkpoint() {
-    let dir = temp_dir("hostile-diverge");
-    let (data, run) = trained(&dir);
-    let ckpt = |p: &Path| {
-        (std::fs::read(p.join("config.json")).unwrap(), std::fs::read(p.join("model.safetensors")).unwrap())
-    };
-    let good = ckpt(&run);
-    assert_one_line_error(&train(&data, &run, &["--learning-rate", "1e30"]), "diverged");
-    assert_eq!(ckpt(&run), good);
-    assert!(bigram(&["sample", "--checkpoint", run.to_str().unwrap()]).status.success());
+    bin().check_divergence(&temp_dir("hostile-diverge"), &["--learning-rate", "1e30"]);
 }
 
 #[test]
 fn bad_checkpoints_are_one_line_when_sampling() {
-    let dir = temp_dir("hostile-ckpt");
-    let (_, run) = trained(&dir);
-    let sample = |run: &Path| bigram(&["sample", "--checkpoint", run.to_str().unwrap()]);
-    let copy = dir.join("edited");
-    std::fs::create_dir(&copy).unwrap();
-    for f in ["config.json", "model.safetensors"] {
-        std::fs::copy(run.join(f), copy.join(f)).unwrap();
-    }
-    edit_checkpoint(&copy, |json| {
-        json["config"]["vocab"]["chars"] =
-            (0x100..0x100 + 5000u32).filter_map(char::from_u32).collect::<String>().into()
-    });
-    assert_one_line_error(&sample(&copy), "cannot sample from");
-    poison_checkpoint(&run);
-    let before = snapshot(&dir);
-    assert_one_line_error(&sample(&run), "NaN");
-    assert_unchanged(&dir, &before);
+    bin().check_bad_checkpoints(&temp_dir("hostile-ckpt"));
     assert_usage_error(&bigram(&["sample", "--num-samples", "many"]), "--num-samples");
+}
+
+#[test]
+fn bad_out_and_data_paths_touch_nothing() {
+    bin().check_paths(&temp_dir("hostile-paths"));
 }
 
 #[test]
@@ -132,27 +101,10 @@ fn a_full_stdout_is_one_line_and_exit_1() {
         .output()
         .unwrap();
     assert_one_line_error(&output, "No space left on device");
+    bin().check_full_stdout(&dir);
 }
 
 #[test]
 fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
-    let dir = temp_dir("hostile-kill");
-    let data = small_data(&dir);
-    let run = dir.join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bigram"))
-        .args(["train", "--data", &data, "--out", run.to_str().unwrap(), "--steps", "100000000"])
-        .args(["--eval-interval", "5"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while !run.join("model.safetensors").exists() {
-        assert!(start.elapsed().as_secs() < 120, "no checkpoint after two minutes");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let output = bigram(&["sample", "--checkpoint", run.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    bin().check_kill(&temp_dir("hostile-kill"), "5");
 }

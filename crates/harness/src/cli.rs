@@ -268,13 +268,9 @@ impl FigureArgs {
         Ok(crate::load_docs(&self.data.clone().unwrap_or_else(crate::default_data_path))?)
     }
 
-    /// `--figure`, or `runs/<stage>/<name>` for the stage that runs this binary.
-    pub fn stem(&self, name: &str) -> PathBuf {
-        self.figure.clone().unwrap_or_else(|| {
-            let stage = std::env::args().next().map(PathBuf::from);
-            let stage = stage.as_deref().and_then(Path::file_stem).map(|s| s.to_string_lossy().into_owned());
-            Path::new("runs").join(stage.unwrap_or_default()).join(name)
-        })
+    /// `--figure`, or `runs/<stage>/<name>` (by the stage's name, whatever the binary is called).
+    pub fn stem<S: Stage>(&self, name: &str) -> PathBuf {
+        self.figure.clone().unwrap_or_else(|| default_dir::<S>().join(name))
     }
 }
 

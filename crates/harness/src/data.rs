@@ -26,6 +26,8 @@ pub enum DataError {
     Empty(PathBuf),
     /// Larger than [`MAX_DATA_BYTES`].
     TooLarge(PathBuf),
+    /// A directory, not a file.
+    IsDir(PathBuf),
     /// Its documents would not fit in the memory a run may use.
     Memory(LimitError),
 }
@@ -51,6 +53,7 @@ impl fmt::Display for DataError {
                 p.display(),
                 human_bytes(u128::from(MAX_DATA_BYTES))
             ),
+            Self::IsDir(p) => write!(f, "--data {} is a directory; give a text file", p.display()),
             Self::Memory(e) => e.fmt(f),
         }
     }
@@ -74,6 +77,9 @@ pub fn check_data(path: &Path) -> Result<(), DataError> {
         std::io::ErrorKind::NotFound => DataError::NotFound(path.to_path_buf()),
         _ => DataError::Io(path.to_path_buf(), e),
     })?;
+    if meta.is_dir() {
+        return Err(DataError::IsDir(path.to_path_buf()));
+    }
     if meta.is_file() && meta.len() > MAX_DATA_BYTES {
         return Err(DataError::TooLarge(path.to_path_buf()));
     }
@@ -92,6 +98,9 @@ pub fn load_docs(path: &Path) -> Result<Vec<String>, DataError> {
     };
     let file = std::fs::File::open(path).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(DataError::IsDir(path.to_path_buf()));
+    }
     if meta.is_file() && meta.len() > MAX_DATA_BYTES {
         return Err(DataError::TooLarge(path.to_path_buf()));
     }

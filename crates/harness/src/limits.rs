@@ -19,6 +19,15 @@ pub const FALLBACK_CAP: u128 = 8 << 30;
 pub const MAX_DATA_BYTES: u64 = 1 << 30;
 /// The longest sample, in tokens, any stage draws before giving up on its end token.
 pub const MAX_SAMPLE_TOKENS: usize = 1000;
+/// The most samples one `sample` command draws: plenty for any study, while a few zeros too many end in
+/// one line instead of hours of output.
+pub const MAX_SAMPLES: usize = 100_000;
+
+/// Refuses a `--num-samples` above [`MAX_SAMPLES`], naming the flag.
+pub fn check_num_samples(num_samples: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(num_samples <= MAX_SAMPLES, "--num-samples must be at most {MAX_SAMPLES}");
+    Ok(())
+}
 
 /// A size that is too large; prints as one line naming what asked for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

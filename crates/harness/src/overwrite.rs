@@ -137,7 +137,7 @@ pub fn is_our_temp(file_name: &str, names: &[&str]) -> bool {
 
 /// Creates `path`'s temporary file exclusively: a file (or a planted symlink) already at that name is
 /// removed first if it is a leftover of ours, and `create_new` never follows a link.
-fn create_temp(path: &Path) -> Result<(PathBuf, File), OverwriteError> {
+pub fn create_temp(path: &Path) -> Result<(PathBuf, File), OverwriteError> {
     let tmp = temp_path(path);
     // Same name means same PID: a leftover of a killed run whose PID came round again.
     let _ = std::fs::remove_file(&tmp);

@@ -76,6 +76,13 @@ impl<'a> Saver<'a> {
         if self.noted.replace(true) { None } else { self.dir.replacing().cloned() }
     }
 
+    /// Starts the run's log, pending until the run's first checkpoint (see
+    /// [`RunLogWriter::create_pending`]): until then an earlier run's log stays with its checkpoint.
+    pub fn start_log(&self) -> Result<RunLogWriter> {
+        let keep_on_drop = self.dir.replacing().is_none(); // no earlier checkpoint to keep it paired with
+        Ok(RunLogWriter::create_pending(&self.log(), keep_on_drop)?)
+    }
+
     /// Saves `tensors` with the run's flags, `vocab` and the state of `sample_rng` (the stream `sample`
     /// continues from), pair-atomically. Refuses NaN/inf weights, leaving the last checkpoint.
     pub fn save(&self, tensors: &[NamedTensor], vocab: &Vocab, sample_rng: &PyRandom) -> Result<()> {
@@ -123,7 +130,7 @@ impl<'a> Run<'a> {
         progress: Progress,
     ) -> Result<Self> {
         // (Replacing an earlier run is said at its first checkpoint, which does it.)
-        let log = saver.map(|s| RunLogWriter::create(&s.log())).transpose()?;
+        let log = saver.map(Saver::start_log).transpose()?;
         Ok(Run {
             stage: stage.to_owned(),
             steps,
@@ -181,7 +188,12 @@ impl<'a> Run<'a> {
         if let Some(note) = saver.take_note() {
             self.progress.note(format!("note: {note}"));
         }
-        saver.save(tensors, vocab, sample_rng).context("cannot save the checkpoint")
+        saver.save(tensors, vocab, sample_rng).context("cannot save the checkpoint")?;
+        self.commit_log() // the log goes in place with the run's first checkpoint
+    }
+
+    fn commit_log(&mut self) -> Result<()> {
+        self.log.as_mut().map_or(Ok(()), |log| log.commit().context("cannot put the run log in place"))
     }
 
     /// Appends a record of its own to the log (e.g. a second model trained in the same run).
@@ -221,8 +233,11 @@ impl<'a> Run<'a> {
         self.progress.println(line);
     }
 
-    /// Ends the progress display.
-    pub fn finish(self) {
+    /// Ends the progress display, and puts the run log in place (a run whose evaluations saved no
+    /// checkpoint, such as a resumed nanogpt run that never beat its best, has its log too).
+    pub fn finish(mut self) -> Result<()> {
+        self.commit_log()?;
         self.progress.finish();
+        Ok(())
     }
 }

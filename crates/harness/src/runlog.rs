@@ -5,7 +5,9 @@
 //! {"stage":"bigram","step":100,"tokens_seen":3200,"elapsed_s":0.41,"train_loss":2.47,"val_loss":null}
 //! ```
 
-use crate::overwrite::{OverwriteError, Replacing, create_fresh, guard_replace};
+use crate::overwrite::{
+    OverwriteError, Replacing, create_fresh, create_temp, guard_replace, parent_of, sync_dir,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs::File;
@@ -65,6 +67,10 @@ pub struct RunLogWriter {
     file: File,
     path: PathBuf,
     replacing: Option<Replacing>,
+    /// A log started with [`RunLogWriter::create_pending`] and not yet committed: its temporary name.
+    pending: Option<PathBuf>,
+    /// Whether a pending log dropped uncommitted (the run failed) is put in place or removed.
+    keep_on_drop: bool,
 }
 
 impl RunLogWriter {
@@ -78,7 +84,28 @@ impl RunLogWriter {
         }
         let replacing = guard_replace(path, is_our_log).map_err(RunLogError::Overwrite)?;
         let file = create_fresh(path).map_err(RunLogError::Overwrite)?;
-        Ok(Self { file, path: path.to_path_buf(), replacing })
+        Ok(Self { file, path: path.to_path_buf(), replacing, pending: None, keep_on_drop: false })
+    }
+
+    /// Starts a fresh log that is written under a temporary name beside `path` and takes its place only
+    /// at [`RunLogWriter::commit`]: a run commits its log with its first checkpoint, so that an earlier
+    /// run's log and checkpoint stay together until the new run has both. Dropped uncommitted (the run
+    /// failed before its first checkpoint), the log is put in place when `keep_on_drop` (there is no
+    /// earlier checkpoint to pair with) and removed otherwise. A kill leaves the temporary file, which
+    /// the next run in the directory removes.
+    pub fn create_pending(path: &Path, keep_on_drop: bool) -> Result<Self, RunLogError> {
+        let replacing = guard_replace(path, is_our_log).map_err(RunLogError::Overwrite)?;
+        let (tmp, file) = create_temp(path).map_err(RunLogError::Overwrite)?;
+        Ok(Self { file, path: path.to_path_buf(), replacing, pending: Some(tmp), keep_on_drop })
+    }
+
+    /// Puts a pending log in place (renaming it over an earlier log of ours, never through a symlink);
+    /// does nothing for a log already in place.
+    pub fn commit(&mut self) -> Result<(), RunLogError> {
+        let Some(tmp) = self.pending.take() else { return Ok(()) };
+        guard_replace(&self.path, is_our_log).map_err(RunLogError::Overwrite)?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| RunLogError::Io(self.path.clone(), e))?;
+        sync_dir(parent_of(&self.path)).map_err(RunLogError::Overwrite)
     }
 
     /// Writes one record as one line, straight to the file.
@@ -99,6 +126,19 @@ impl RunLogWriter {
     /// Where the log is being written.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for RunLogWriter {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.pending.take() {
+            // Best effort, as a drop must be: a failure leaves the temporary file for the next run.
+            if self.keep_on_drop {
+                let _ = std::fs::rename(&tmp, &self.path);
+            } else {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
     }
 }
 

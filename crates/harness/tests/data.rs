@@ -80,10 +80,12 @@ fn empty_or_blank_file_has_no_documents() {
 }
 
 #[test]
-fn a_directory_is_a_read_error_not_a_panic() {
-    let err = load_docs(std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))).unwrap_err();
-    assert!(matches!(err, DataError::Io(..)), "{err:?}");
-    assert!(err.to_string().starts_with("cannot read data file"));
+fn a_directory_is_one_line_naming_it_not_a_panic() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for err in [load_docs(dir).unwrap_err(), harness::data::check_data(dir).unwrap_err()] {
+        assert!(matches!(err, DataError::IsDir(..)), "{err:?}");
+        assert!(err.to_string().ends_with("is a directory; give a text file"), "{err}");
+    }
 }
 
 #[test]

@@ -548,3 +548,42 @@ fn a_run_checkpoints_at_its_evaluations_and_never_saves_nan_weights() {
     quiet.checkpoint(&tensors(3, 8), &vocab, &PyRandom::new(3)).unwrap();
     assert!(quiet.checkpoint(&nan, &vocab, &PyRandom::new(3)).is_err());
 }
+
+#[test]
+fn a_rerun_keeps_the_earlier_log_with_the_earlier_checkpoint_until_its_own_first_save() {
+    use harness::run::{Run, Saver};
+    let dir = fresh("rerun-log");
+    let vocab = harness::Vocab::from_docs(&["ab"][..]);
+    let one_run = |generation: u64, save: bool| {
+        let run_dir = RunDir::create(&dir, STAGE).unwrap();
+        let saver = Saver::new(&run_dir, &Gen { generation }).unwrap();
+        let mut run = Run::new(STAGE, 2, 1, Some(&saver)).unwrap();
+        assert!(run.step(0, 3.0, 1).unwrap());
+        run.eval(0, generation as f64).unwrap(); // the val loss names the run
+        if save {
+            run.checkpoint(&tensors(generation, 8), &vocab, &PyRandom::new(3)).unwrap();
+        }
+        // Dropped here, as when the run fails or stops before (another) checkpoint.
+    };
+    let logged = || harness::read_run_log(&dir.join(LOG_FILE)).unwrap()[0].val_loss;
+
+    one_run(1, true);
+    assert_eq!(logged(), Some(1.0));
+    let before = snapshot(&dir);
+    one_run(2, false); // a rerun that ends before its first checkpoint
+    assert_eq!(snapshot(&dir), before, "the earlier log and checkpoint stay, and no temporary file");
+    one_run(3, true);
+    let saved = checkpoint::load::<harness::cli::Saved<Gen>>(&dir, STAGE).unwrap();
+    assert_eq!((logged(), saved.config.config.generation), (Some(3.0), 3), "the new pair together");
+
+    // With no earlier checkpoint to pair with, a failed run's log is kept for the user to read.
+    let dir = fresh("first-run-log");
+    let run_dir = RunDir::create(&dir, STAGE).unwrap();
+    let saver = Saver::new(&run_dir, &Gen { generation: 1 }).unwrap();
+    let mut run = Run::new(STAGE, 2, 1, Some(&saver)).unwrap();
+    assert!(run.step(0, 3.0, 1).unwrap());
+    run.eval(0, 4.0).unwrap();
+    assert!(!dir.join(LOG_FILE).exists(), "pending until a checkpoint or the end");
+    drop(run);
+    assert_eq!(harness::read_run_log(&dir.join(LOG_FILE)).unwrap()[0].val_loss, Some(4.0));
+}

@@ -59,7 +59,32 @@ impl ModelConfig {
             self.n_head
         );
         ensure!(self.init_std.is_finite() && self.init_std >= 0.0, "--init-std must be a finite number ≥ 0");
-        Ok(())
+        self.check_memory()
+    }
+
+    /// Refuses, before anything is allocated, a model whose one step (one document of up to block_size
+    /// positions) would not fit: in memory as `harness::limits` allows, or on the tape, whose 32-bit
+    /// indices hold at most 2³² nodes and 2³² dot-product terms. Every parameter is a node (value,
+    /// gradient, inputs: about 40 bytes, and Adam's two moments), and each position records, per layer,
+    /// the four attention and two MLP matrix-vector products (12·C² terms, a few nodes per output) and
+    /// attention over up to T earlier positions (2·T·C terms), then the head's V·C.
+    pub fn check_memory(&self) -> Result<()> {
+        use harness::limits::{product as mul, sum};
+        let (v, t, c, l) =
+            (self.vocab_size as u128, self.block_size as u128, self.n_embd as u128, self.n_layer as u128);
+        let tokens = if v > 0 { format!(" ({v} tokens)") } else { String::new() }; // known from the data
+        let what = format!("--block-size {} --n-embd {} --n-layer {}{tokens}", t, c, l);
+        let w = &what;
+        let params = sum(w, &[mul(w, &[2, v, c])?, mul(w, &[t, c])?, mul(w, &[l, 12, c, c])?])?;
+        let layer_terms = sum(w, &[mul(w, &[12, c, c])?, mul(w, &[2, t, c])?])?;
+        let terms = mul(w, &[t, sum(w, &[mul(w, &[l, layer_terms])?, mul(w, &[v, c])?])?])?;
+        let layer_nodes = sum(w, &[mul(w, &[40, c])?, mul(w, &[4, t, self.n_head as u128])?])?;
+        let nodes =
+            sum(w, &[params, mul(w, &[t, sum(w, &[mul(w, &[l, layer_nodes])?, mul(w, &[4, v])?])?])?])?;
+        let tape = u128::from(u32::MAX);
+        ensure!(nodes <= tape && terms <= tape, "{what} is too large for the tape's 32-bit indices");
+        let bytes = sum(w, &[mul(w, &[40, nodes])?, mul(w, &[16, params])?, mul(w, &[8, terms])?])?;
+        Ok(harness::limits::check_memory(w, bytes)?)
     }
 }
 
@@ -111,7 +136,7 @@ pub struct SampleConfig {
     /// How many names to generate.
     #[arg(long, default_value_t = 20)]
     pub num_samples: usize,
-    /// In (0, 1]: below 1 sharpens the distribution ("less creative"), 1 samples it as learned.
+    /// Divides the logits: below 1 sharpens the distribution ("less creative"), above 1 flattens it.
     #[arg(long, default_value_t = 0.5)]
     pub temperature: f64,
 }
@@ -120,6 +145,7 @@ impl SampleConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
+        harness::limits::check_num_samples(self.num_samples)?;
         Ok(())
     }
 }

@@ -17,17 +17,17 @@ use crate::model::{Gpt, softmax};
 // ANCHOR: training
 /// Trains a fresh model on `data` as microGPT does; sampling continues the run's one random stream.
 pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -> Result<Trained<Gpt>> {
-    config.validate()?;
-    let cfg = &config.train;
+    let cfg = &config.train; // (the flags were validated before the run directory was made)
     let mut rng = PyRandom::new(cfg.seed);
     let data = Dataset::new(&harness::load_docs(data)?, &mut rng, cfg.held_out)?;
     writeln!(out, "num docs: {}", data.train.len())?;
     writeln!(out, "vocab size: {}", data.vocab.len())?;
-    let model = Gpt::new(&ModelConfig { vocab_size: data.vocab.len(), ..config.model.clone() }, &mut rng);
+    let model_config = ModelConfig { vocab_size: data.vocab.len(), ..config.model.clone() };
+    model_config.validate()?; // the size of the model again, now that the vocabulary is known
+    let model = Gpt::new(&model_config, &mut rng);
     let params = model.parameters();
     writeln!(out, "num params: {}", params.len())?;
-    // microGPT's step line is the progress display: on a terminal `\r` rewrites it in place.
-    let end = if std::io::stdout().is_terminal() { '\r' } else { '\n' };
+    let end = if std::io::stdout().is_terminal() { '\r' } else { '\n' }; // `\r` redraws the step line
     let progress = Progress::plain(cfg.steps, std::io::sink());
     let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver), progress)?;
     let (beta1, beta2, eps_adam) = (cfg.beta1, cfg.beta2, 1e-8);
@@ -61,7 +61,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             break; // Ctrl-C: keep what was learned so far
         }
     }
-    run.finish();
+    run.finish()?;
     if end == '\r' {
         out.flush()?; // the last step line is still open: what stderr says next starts below it
         eprintln!();

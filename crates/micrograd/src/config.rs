@@ -117,6 +117,7 @@ impl SampleConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
+        harness::limits::check_num_samples(self.num_samples)?;
         Ok(())
     }
 }

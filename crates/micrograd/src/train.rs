@@ -52,7 +52,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         }
     }
     // ANCHOR_END: step
-    run.finish();
+    run.finish()?;
     Ok(Trained { rng: PyRandom::new(cfg.seed), vocab: data.vocab, model })
 }
 

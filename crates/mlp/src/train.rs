@@ -52,7 +52,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             break; // Ctrl-C: keep what was learned so far
         }
     }
-    run.finish();
+    run.finish()?;
     // The chapter's numbers: the loss on the whole of each split, where a minibatch's loss is noisy.
     let (train_loss, val_loss) = (evaluate(&model, &data.train), evaluate(&model, &data.val));
     writeln!(out, "train loss {train_loss:.4} | val loss {val_loss:.4}")?;

@@ -1,40 +1,28 @@
 //! Hostile input through the binary, one test per flag family: every case ends in one line and exit
 //! code 1 (or clap's usage error, exit 2), and the user's files are byte-identical afterwards.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use harness::testdata::{
-    assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, poison_checkpoint,
-    snapshot, temp_dir,
+    StageBin, assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, snapshot,
+    temp_dir,
 };
 
-fn mlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlp")).args(args).output().expect("the mlp binary runs")
+fn bin() -> StageBin {
+    StageBin::new(env!("CARGO_BIN_EXE_mlp"), &[])
 }
 
-/// A small data file, so the binary runs in a blink.
+fn mlp(args: &[&str]) -> Output {
+    bin().run(args)
+}
+
 fn small_data(dir: &Path) -> String {
-    let data = dir.join("names.txt");
-    let names =
-        "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\n";
-    std::fs::write(&data, names.repeat(4)).unwrap();
-    data.to_str().unwrap().to_owned()
+    StageBin::small_data(dir)
 }
 
 fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
-    let out = out.to_str().unwrap();
-    let mut args = vec!["train", "--data", data, "--out", out, "--steps", "10", "--eval-interval", "5"];
-    args.extend_from_slice(extra);
-    mlp(&args)
-}
-
-fn trained(dir: &Path) -> (String, PathBuf) {
-    let data = small_data(dir);
-    let run = dir.join("run");
-    let output = train(&data, &run, &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    (data, run)
+    bin().train(data, out, extra)
 }
 
 #[test]
@@ -72,52 +60,30 @@ fn number_flags_are_one_line_or_usage_errors() {
 
 #[test]
 fn a_diverging_run_keeps_the_last_good_checkpoint() {
-    let dir = temp_dir("hostile-diverge");
-    let (data, run) = trained(&dir);
-    let ckpt = |p: &Path| {
-        (std::fs::read(p.join("config.json")).unwrap(), std::fs::read(p.join("model.safetensors")).unwrap())
-    };
-    let good = ckpt(&run);
-    assert_one_line_error(&train(&data, &run, &["--learning-rate", "1e30"]), "diverged");
-    assert_eq!(ckpt(&run), good);
-    assert!(mlp(&["sample", "--checkpoint", run.to_str().unwrap()]).status.success());
+    bin().check_divergence(&temp_dir("hostile-diverge"), &["--learning-rate", "1e30"]);
 }
 
 #[test]
 fn bad_checkpoints_are_one_line_when_sampling() {
     let dir = temp_dir("hostile-ckpt");
-    let (_, run) = trained(&dir);
-    let sample = |run: &Path| mlp(&["sample", "--checkpoint", run.to_str().unwrap()]);
-    let copy = |name: &str| {
-        let to = dir.join(name);
-        std::fs::create_dir(&to).unwrap();
-        for f in ["config.json", "model.safetensors"] {
-            std::fs::copy(run.join(f), to.join(f)).unwrap();
-        }
-        to
-    };
+    bin().check_bad_checkpoints(&dir);
     // An edited size is checked before anything is allocated.
-    let huge = copy("huge");
+    let huge = StageBin::copy_checkpoint(&dir.join("good"), &dir, "huge");
     edit_checkpoint(&huge, |json| {
         json["config"]["config"]["model"]["n_hidden"] = 1_000_000_000_000u64.into()
     });
-    assert_one_line_error(&sample(&huge), "--n-hidden 1000000000000");
-    let wide = copy("wide");
-    edit_checkpoint(&wide, |json| {
-        json["config"]["vocab"]["chars"] =
-            (0x100..0x100 + 5000u32).filter_map(char::from_u32).collect::<String>().into()
-    });
-    assert_one_line_error(&sample(&wide), "cannot sample from");
-    poison_checkpoint(&run);
-    let before = snapshot(&dir);
-    assert_one_line_error(&sample(&run), "NaN");
-    assert_unchanged(&dir, &before);
+    assert_one_line_error(&bin().sample(&huge, &[]), "--n-hidden 1000000000000");
+}
+
+#[test]
+fn bad_out_and_data_paths_touch_nothing() {
+    bin().check_paths(&temp_dir("hostile-paths"));
 }
 
 #[test]
 fn figures_stay_inside_out_dir() {
     let dir = temp_dir("hostile-figures");
-    let (_, run) = trained(&dir);
+    let (_, run) = bin().trained(&dir, &[]);
     let figs = dir.join("figs");
     let before = snapshot(&dir);
     for prefix in ["../../x", "/tmp/x", "a/b", ""] {
@@ -146,27 +112,10 @@ fn a_full_stdout_is_one_line_and_exit_1() {
         .output()
         .unwrap();
     assert_one_line_error(&output, "No space left on device");
+    bin().check_full_stdout(&dir);
 }
 
 #[test]
 fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
-    let dir = temp_dir("hostile-kill");
-    let data = small_data(&dir);
-    let run = dir.join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mlp"))
-        .args(["train", "--data", &data, "--out", run.to_str().unwrap(), "--steps", "100000000"])
-        .args(["--eval-interval", "5"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while !run.join("model.safetensors").exists() {
-        assert!(start.elapsed().as_secs() < 120, "no checkpoint after two minutes");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let output = mlp(&["sample", "--checkpoint", run.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    bin().check_kill(&temp_dir("hostile-kill"), "5");
 }

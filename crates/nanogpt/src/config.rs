@@ -275,6 +275,7 @@ impl SampleConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
         ensure!(self.temperature.is_finite() && self.temperature > 0.0, "--temperature must be a number > 0");
+        harness::limits::check_num_samples(self.num_samples)?;
         let cap = harness::limits::MAX_SAMPLE_TOKENS;
         ensure!(self.max_new_tokens <= cap, "--max-new-tokens must be at most {cap}");
         Ok(())

@@ -78,7 +78,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             break; // Ctrl-C: keep what was learned so far
         }
     }
-    run.finish();
+    run.finish()?;
     best.finish(&model, &saver.log())?;
     let what = if data.source == Source::Names { "every val name" } else { "the whole val text" };
     let val = evaluate(&model, &data.val);

@@ -2,43 +2,35 @@
 //! code 1 (or clap's usage error, exit 2), and the user's files are byte-identical afterwards.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use harness::testdata::{
-    assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, poison_checkpoint,
-    snapshot, temp_dir,
+    StageBin, assert_one_line_error, assert_unchanged, assert_usage_error, edit_checkpoint, snapshot,
+    temp_dir,
 };
 
 /// A tiny model, so that each run takes a moment.
 const TINY: [&str; 10] =
     ["--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--eval-iters", "2", "--batch-size", "8"];
 
-fn nanogpt(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nanogpt")).args(args).output().expect("the nanogpt binary runs")
+fn bin() -> StageBin {
+    StageBin::new(env!("CARGO_BIN_EXE_nanogpt"), &TINY)
 }
 
-/// A small data file with names longer than a small block size.
+fn nanogpt(args: &[&str]) -> Output {
+    bin().run(args)
+}
+
 fn small_data(dir: &Path) -> String {
-    let data = dir.join("names.txt");
-    let names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\n";
-    std::fs::write(&data, names.repeat(4)).unwrap();
-    data.to_str().unwrap().to_owned()
+    StageBin::small_data(dir)
 }
 
 fn train(data: &str, out: &Path, extra: &[&str]) -> Output {
-    let out = out.to_str().unwrap();
-    let mut args = vec!["train", "--data", data, "--out", out, "--steps", "10", "--eval-interval", "5"];
-    args.extend(TINY);
-    args.extend_from_slice(extra);
-    nanogpt(&args)
+    bin().train(data, out, extra)
 }
 
 fn trained(dir: &Path, extra: &[&str]) -> (String, PathBuf) {
-    let data = small_data(dir);
-    let run = dir.join("run");
-    let output = train(&data, &run, extra);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    (data, run)
+    bin().trained(dir, extra)
 }
 
 #[test]
@@ -114,27 +106,21 @@ fn sampling_flags_and_bad_checkpoints_are_one_line() {
     assert_one_line_error(&sample(&run, &["--temperature", "0"]), "--temperature");
     assert_one_line_error(&sample(&run, &["--prompt", "é"]), "é");
     assert_usage_error(&sample(&run, &["--top-k", "-1"]), "--top-k");
-    let copy = |name: &str| {
-        let to = dir.join(name);
-        std::fs::create_dir(&to).unwrap();
-        for f in ["config.json", "model.safetensors"] {
-            std::fs::copy(run.join(f), to.join(f)).unwrap();
-        }
-        to
-    };
-    let huge = copy("huge");
+    let huge = StageBin::copy_checkpoint(&run, &dir, "huge");
     edit_checkpoint(&huge, |json| json["config"]["config"]["model"]["n_layer"] = 100_000_000_000u64.into());
     assert_one_line_error(&sample(&huge, &[]), "--n-layer 100000000000");
-    let wide = copy("wide");
-    edit_checkpoint(&wide, |json| {
-        json["config"]["vocab"]["chars"] =
-            (0x100..0x100 + 5000u32).filter_map(char::from_u32).collect::<String>().into()
-    });
-    assert_one_line_error(&sample(&wide, &[]), "cannot sample from");
-    poison_checkpoint(&run);
-    let before = snapshot(&dir);
-    assert_one_line_error(&sample(&run, &[]), "NaN");
-    assert_unchanged(&dir, &before);
+    std::fs::remove_dir_all(&run).unwrap();
+    bin().check_bad_checkpoints(&dir);
+}
+
+#[test]
+fn a_diverging_run_keeps_the_last_good_checkpoint() {
+    bin().check_divergence(&temp_dir("hostile-diverge"), &["--learning-rate", "1e30"]);
+}
+
+#[test]
+fn bad_out_and_data_paths_touch_nothing() {
+    bin().check_paths(&temp_dir("hostile-paths"));
 }
 
 #[test]
@@ -152,38 +138,11 @@ fn the_checkpoint_is_the_best_model_the_resume_state_holds() {
 
 #[test]
 fn a_full_stdout_is_one_line_and_exit_1() {
-    let dir = temp_dir("hostile-full");
-    let (_, run) = trained(&dir, &[]);
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
-    let output = Command::new(env!("CARGO_BIN_EXE_nanogpt"))
-        .args(["sample", "--checkpoint", run.to_str().unwrap()])
-        .stdout(Stdio::from(full))
-        .output()
-        .unwrap();
-    assert_one_line_error(&output, "No space left on device");
+    bin().check_full_stdout(&temp_dir("hostile-full"));
 }
 
 #[test]
 fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
-    let dir = temp_dir("hostile-kill");
-    let data = small_data(&dir);
-    let run = dir.join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nanogpt"))
-        .args(["train", "--data", &data, "--out", run.to_str().unwrap(), "--steps", "100000000"])
-        .args(["--eval-interval", "5"])
-        .args(TINY)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while !run.join("model.safetensors").exists() {
-        assert!(start.elapsed().as_secs() < 120, "no checkpoint after two minutes");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let run = bin().check_kill(&temp_dir("hostile-kill"), "5");
     assert!(run.join("resume").join("config.json").exists(), "the training state is saved with it");
-    let output = nanogpt(&["sample", "--checkpoint", run.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
