@@ -49,9 +49,10 @@ fn part3_fixes_on_the_repo_names() {
 }
 
 #[test]
-#[ignore = "200,000 steps (about 10 s of CPU in release)"]
+#[cfg_attr(makemore_names, ignore = "200,000 steps (about 10 s of CPU in release)")]
+#[cfg_attr(not(makemore_names), ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)")]
 fn part2_default_run_on_makemore_names() {
-    let Some(path) = makemore_names() else { return };
+    let path = makemore_names().expect("makemore's names.txt, which this ignored test needs");
     assert_printed(
         final_losses("part2-makemore", &path, &[]),
         (2.1301, 2.1742),
@@ -60,9 +61,10 @@ fn part2_default_run_on_makemore_names() {
 }
 
 #[test]
-#[ignore = "200,000 steps (about 12 s of CPU in release)"]
+#[cfg_attr(makemore_names, ignore = "200,000 steps (about 12 s of CPU in release)")]
+#[cfg_attr(not(makemore_names), ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)")]
 fn part3_fixes_on_makemore_names() {
-    let Some(path) = makemore_names() else { return };
+    let path = makemore_names().expect("makemore's names.txt, which this ignored test needs");
     assert_printed(
         final_losses("part3-makemore", &path, PART3),
         (2.0695, 2.1150),
