@@ -98,6 +98,20 @@ const JOBS: &[Job] = &[
         stems: &["mlp-fixed-activations-init"],
         exts: PNG_SVG,
     },
+    Job {
+        krate: "nanogpt",
+        what: "the trained heads' attention on a name (nanogpt.md)",
+        commands: |dir| {
+            let ckpt = s(&dir.join("run"));
+            let figure = s(&dir.join("nanogpt-attention"));
+            vec![
+                argv(&["train", "--out", &ckpt]),
+                argv(&["attention", "--checkpoint", &ckpt, "--text", "isabella", "--figure", &figure]),
+            ]
+        },
+        stems: &["nanogpt-attention"],
+        exts: PNG_SVG,
+    },
 ];
 
 /// What `figures` did.

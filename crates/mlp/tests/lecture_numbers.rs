@@ -50,7 +50,10 @@ fn part3_fixes_on_the_repo_names() {
 
 #[test]
 #[cfg_attr(makemore_names, ignore = "200,000 steps (about 10 s of CPU in release)")]
-#[cfg_attr(not(makemore_names), ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)")]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn part2_default_run_on_makemore_names() {
     let path = makemore_names().expect("makemore's names.txt, which this ignored test needs");
     assert_printed(
@@ -62,7 +65,10 @@ fn part2_default_run_on_makemore_names() {
 
 #[test]
 #[cfg_attr(makemore_names, ignore = "200,000 steps (about 12 s of CPU in release)")]
-#[cfg_attr(not(makemore_names), ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)")]
+#[cfg_attr(
+    not(makemore_names),
+    ignore = "needs makemore's names.txt (../shared/data/names.txt or $MAKEMORE_NAMES)"
+)]
 fn part3_fixes_on_makemore_names() {
     let path = makemore_names().expect("makemore's names.txt, which this ignored test needs");
     assert_printed(

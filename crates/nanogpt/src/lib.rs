@@ -7,6 +7,7 @@
 //! weights it computes exactly microGPT's numbers ([`equivalence`]).
 #![forbid(unsafe_code)]
 
+pub mod attention_map;
 pub mod bench;
 pub mod config;
 pub mod data;
@@ -78,6 +79,7 @@ impl harness::cli::Stage for Stage {
     fn extra(command: Self::Extra, out: &mut dyn Write) -> Result<()> {
         match command {
             Extra::Bench(args) => bench::run(&args, out),
+            Extra::Attention(args) => args.run(out),
         }
     }
 }
@@ -87,4 +89,6 @@ impl harness::cli::Stage for Stage {
 pub enum Extra {
     /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it).
     Bench(bench::BenchArgs),
+    /// Draw every head's attention weights on one name or snippet of text, as heatmaps.
+    Attention(attention_map::AttentionArgs),
 }
