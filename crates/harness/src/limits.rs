@@ -23,6 +23,18 @@ pub const MAX_SAMPLE_TOKENS: usize = 1000;
 /// one line instead of hours of output.
 pub const MAX_SAMPLES: usize = 100_000;
 
+/// The most optimisation steps a run may ask for: weeks of training at the fastest stage's pace, so a
+/// number beyond it is a typo, refused in one line rather than trained on forever.
+pub const MAX_STEPS: usize = 100_000_000;
+
+/// Refuses a step count (`flag`: `--steps`, `--warmup-steps`, …) of 0 when `at_least_one`, or above
+/// [`MAX_STEPS`], naming the flag.
+pub fn check_steps(flag: &str, steps: usize, at_least_one: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(!at_least_one || steps > 0, "{flag} must be at least 1");
+    anyhow::ensure!(steps <= MAX_STEPS, "{flag} must be at most {MAX_STEPS}");
+    Ok(())
+}
+
 /// Refuses a `--num-samples` above [`MAX_SAMPLES`], naming the flag.
 pub fn check_num_samples(num_samples: usize) -> anyhow::Result<()> {
     anyhow::ensure!(num_samples <= MAX_SAMPLES, "--num-samples must be at most {MAX_SAMPLES}");

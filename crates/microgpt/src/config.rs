@@ -118,7 +118,7 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
-        ensure!(self.steps > 0, "--steps must be at least 1");
+        harness::limits::check_steps("--steps", self.steps, true)?;
         ensure!(
             self.learning_rate.is_finite() && self.learning_rate >= 0.0,
             "--learning-rate must be a finite number ≥ 0"

@@ -47,14 +47,28 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Refuses, before anything is allocated, a model whose one step of `batch_size` names would need
     /// more memory than `harness::limits` allows: the weights (V·V + V scalars) and, per character of
-    /// the batch, the layer's V dot products of V terms and the softmax.
+    /// the batch, the layer's V dot products of V terms and the softmax. Before the data is read a name is
+    /// taken to be 16 characters long.
     pub fn check_memory(&self, batch_size: usize) -> Result<()> {
-        let (v, b) = (self.vocab_size as u128, batch_size as u128);
+        self.check_memory_for(batch_size, (batch_size as u128).saturating_mul(CHARS_PER_NAME))
+    }
+
+    /// [`ModelConfig::check_memory`] for the data at hand: one step's batch holds at most the
+    /// `batch_size` longest training names (a line of two million characters is two million
+    /// predictions in one step).
+    pub fn check_memory_of(&self, batch_size: usize, train: &[Vec<usize>]) -> Result<()> {
+        let mut lengths: Vec<u128> = train.iter().map(|name| name.len() as u128).collect();
+        lengths.sort_unstable_by(|a, b| b.cmp(a));
+        self.check_memory_for(batch_size, lengths.iter().take(batch_size).sum())
+    }
+
+    fn check_memory_for(&self, batch_size: usize, chars: u128) -> Result<()> {
+        let v = self.vocab_size as u128;
         let what = format!("--batch-size {batch_size} with {} tokens", self.vocab_size);
         let params = limits::sum(&what, &[limits::product(&what, &[v, v])?, v])?;
         let per_char =
             limits::sum(&what, &[limits::product(&what, &[2, v, v])?, limits::product(&what, &[4, v])?])?;
-        let tape = limits::product(&what, &[b, CHARS_PER_NAME, per_char])?;
+        let tape = limits::product(&what, &[chars, per_char])?;
         let bytes = limits::product(&what, &[NODE_BYTES, limits::sum(&what, &[params, tape])?])?;
         Ok(limits::check_memory(&what, bytes)?)
     }
@@ -92,7 +106,7 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
-        ensure!(self.steps > 0, "--steps must be at least 1");
+        harness::limits::check_steps("--steps", self.steps, true)?;
         ensure!(self.batch_size > 0, "--batch-size must be at least 1");
         ensure!(
             self.learning_rate.is_finite() && self.learning_rate > 0.0,

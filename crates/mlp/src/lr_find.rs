@@ -51,6 +51,8 @@ pub fn run(args: &LrFindArgs, out: &mut dyn Write) -> Result<()> {
     ensure!(args.steps >= 2, "--steps must be at least 2 for a sweep");
     ensure!(args.batch_size > 0, "--batch-size must be at least 1");
     args.model.validate()?;
+    harness::limits::check_steps("--steps", args.steps, true)?;
+    args.model.check_memory(args.batch_size)?; // before the data is read, as `train` does
     ensure!(
         !args.model.uses_batchnorm() || args.batch_size > 1,
         "batch norm needs --batch-size of at least 2 (a batch of one has no spread to normalise by)"
@@ -58,7 +60,9 @@ pub fn run(args: &LrFindArgs, out: &mut dyn Write) -> Result<()> {
     let path = args.data.clone().unwrap_or_else(harness::default_data_path);
     let data = Dataset::new(&harness::load_docs(&path)?, args.model.block_size)?;
     let mut rng = PyRandom::new(args.seed);
-    let model = Mlp::new(&ModelConfig { vocab_size: data.vocab.len(), ..args.model.clone() }, &mut rng);
+    let config = ModelConfig { vocab_size: data.vocab.len(), ..args.model.clone() };
+    config.check_memory(args.batch_size)?; // and again with the vocabulary
+    let model = Mlp::new(&config, &mut rng);
     let points = lr_find(&model, &data, args.batch_size, (args.min_lr, args.max_lr), args.steps, &mut rng);
     let saved = lr_sweep(&points, &args.figure)?;
     writeln!(out, "wrote {} and {}", saved.png.display(), saved.svg.display())?;

@@ -76,9 +76,12 @@ pub fn bench(data: &Dataset, model_cfg: &ModelConfig, train_cfg: &TrainConfig, s
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     args.model.validate()?;
     ensure!(args.steps > 0 && args.batch_size > 0, "--steps and --batch-size must be at least 1");
+    harness::limits::check_steps("--steps", args.steps, true)?;
+    args.model.check_memory(args.batch_size)?; // before the data is read, as `train` does
     let names = args.data.clone().unwrap_or_else(harness::default_data_path);
     let data = Dataset::new(&names, args.text.as_deref(), args.model.block_size)?;
     let model = ModelConfig { vocab_size: data.vocab.len(), ..args.model.clone() };
+    model.check_memory(args.batch_size)?; // and again with the vocabulary
     let train = TrainConfig { batch_size: args.batch_size, ..TrainConfig::default() };
     let r = bench(&data, &model, &train, args.steps);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

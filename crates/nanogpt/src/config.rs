@@ -231,7 +231,8 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
-        ensure!(self.steps > 0, "--steps must be at least 1");
+        harness::limits::check_steps("--steps", self.steps, true)?;
+        harness::limits::check_steps("--warmup-steps", self.warmup_steps, false)?;
         ensure!(self.batch_size > 0, "--batch-size must be at least 1");
         ensure!(self.eval_interval > 0, "--eval-interval must be at least 1");
         ensure!(self.eval_iters > 0, "--eval-iters must be at least 1");

@@ -32,7 +32,7 @@ impl Schedule {
             &Schedule::WarmupCosine { lr, min_lr, warmup, decay_steps } => {
                 let (lr, min_lr) = (lr as f64, min_lr as f64);
                 if step < warmup {
-                    return (lr * (step + 1) as f64 / (warmup + 1) as f64) as f32;
+                    return (lr * (step as f64 + 1.0) / (warmup as f64 + 1.0)) as f32; // no overflow at usize::MAX
                 }
                 if step > decay_steps || decay_steps <= warmup {
                     return min_lr as f32;

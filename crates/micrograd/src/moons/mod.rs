@@ -40,7 +40,7 @@ impl Default for MoonsConfig {
 impl MoonsConfig {
     /// Refuses settings that cannot train.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.steps >= 1, "--steps must be at least 1");
+        harness::limits::check_steps("--steps", self.steps, true)?;
         anyhow::ensure!(self.n_samples >= 2, "--n-samples must be at least 2 (one point per moon)");
         // Every step puts the whole data set through MLP(2, [16, 16, 1]) on the tape: about 2·(2·16 +
         // 16·16 + 16) + 100 scalars per point, 64 bytes each at most.
@@ -113,7 +113,7 @@ pub fn train(cfg: &MoonsConfig, mut on_step: impl FnMut(&StepReport)) -> anyhow:
     cfg.validate()?;
     let data = make_moons(cfg.n_samples, cfg.noise, &mut PyRandom::new(cfg.seed));
     let model = Mlp::new(2, &[16, 16, 1], Activation::Relu, &mut PyRandom::new(cfg.seed));
-    let mut history = Vec::with_capacity(cfg.steps);
+    let mut history = Vec::new(); // not with_capacity(steps): a run may be stopped long before
     for k in 0..cfg.steps {
         let _step = Tape::scope(); // the graph of this step is freed at the end of it
         let (total_loss, accuracy) = loss(&model, &data, cfg.alpha);
