@@ -269,6 +269,17 @@ pub struct SampleConfig {
     /// Text mode: characters to generate per sample, at most 1000 (names stop at their end token).
     #[arg(long, default_value_t = 300)]
     pub max_new_tokens: usize,
+    /// Keep each layer's keys and values while a sample fits in --block-size, so that every new token
+    /// runs through the model alone (false: rerun the whole window for every token). Both give the
+    /// same logits to f32 rounding; a seed gives the same samples every time on either.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    #[serde(default = "yes")]
+    pub kv_cache: bool,
+}
+
+/// serde's default for `kv_cache`, in configs written before it existed.
+fn yes() -> bool {
+    true
 }
 
 impl SampleConfig {

@@ -11,6 +11,7 @@ pub mod bench;
 pub mod config;
 pub mod data;
 pub mod equivalence;
+pub mod kv_cache;
 pub mod model;
 pub mod resume;
 pub mod sample;
@@ -85,6 +86,7 @@ impl harness::cli::Stage for Stage {
 /// nanogpt's own subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Extra {
-    /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it).
+    /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it), and sampling
+    /// with and without the KV cache.
     Bench(bench::BenchArgs),
 }

@@ -114,6 +114,7 @@ fn sampling_flags_and_bad_checkpoints_are_one_line() {
     assert_one_line_error(&sample(&run, &["--temperature", "0"]), "--temperature");
     assert_one_line_error(&sample(&run, &["--prompt", "é"]), "é");
     assert_usage_error(&sample(&run, &["--top-k", "-1"]), "--top-k");
+    assert_usage_error(&sample(&run, &["--kv-cache", "maybe"]), "--kv-cache");
     let copy = |name: &str| {
         let to = dir.join(name);
         std::fs::create_dir(&to).unwrap();
