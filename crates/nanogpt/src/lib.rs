@@ -11,6 +11,7 @@ pub mod bench;
 pub mod config;
 pub mod data;
 pub mod equivalence;
+pub mod export;
 pub mod kv_cache;
 pub mod model;
 pub mod resume;
@@ -79,6 +80,7 @@ impl harness::cli::Stage for Stage {
     fn extra(command: Self::Extra, out: &mut dyn Write) -> Result<()> {
         match command {
             Extra::Bench(args) => bench::run(&args, out),
+            Extra::Export(args) => export::run(&args, out),
         }
     }
 }
@@ -89,4 +91,7 @@ pub enum Extra {
     /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it), and sampling
     /// with and without the KV cache.
     Bench(bench::BenchArgs),
+    /// Write a checkpoint's weights under PyTorch nanoGPT's names (model.py's state_dict), as
+    /// FILE.safetensors with a FILE.json config beside it.
+    Export(export::ExportArgs),
 }
