@@ -35,6 +35,11 @@ impl Batch {
     pub fn n_targets(&self) -> usize {
         self.y.iter().filter(|&&y| y != IGNORE).count()
     }
+
+    /// The UTF-8 bytes of the text the targets stand for, `token_bytes[id]` each (padding excluded).
+    pub fn n_bytes(&self, token_bytes: &[usize]) -> usize {
+        self.y.iter().filter(|&&y| y != IGNORE).map(|&y| token_bytes[y]).sum()
+    }
 }
 
 // ANCHOR: rows
@@ -122,6 +127,9 @@ pub enum Source {
 pub struct Dataset {
     pub source: Source,
     pub vocab: Vocab,
+    /// The UTF-8 bytes of the text each token id stands for (BOS: the newline that ends a name), to
+    /// turn a loss into bits per byte.
+    pub token_bytes: Vec<usize>,
     pub train: Examples,
     pub val: Examples,
 }
@@ -150,6 +158,7 @@ impl Dataset {
             source: Source::Names,
             train: name_rows(&train, bos, block_size),
             val: name_rows(&val, bos, block_size),
+            token_bytes: char_bytes(&vocab),
             vocab,
         })
     }
@@ -179,9 +188,15 @@ impl Dataset {
         }
         Ok(Dataset {
             source: Source::Text,
+            token_bytes: char_bytes(&vocab),
             vocab,
             train: Examples::Stream(train),
             val: Examples::Stream(val),
         })
     }
+}
+
+/// The UTF-8 length of each character of `vocab`, and 1 for BOS (a name's end is its newline).
+fn char_bytes(vocab: &Vocab) -> Vec<usize> {
+    vocab.chars().iter().map(|c| c.len_utf8()).chain([1]).collect()
 }

@@ -110,6 +110,10 @@ fn train_then_sample_from_the_checkpoint() {
     let last = log.last().unwrap();
     assert!(last.val_loss.is_some_and(|v| v < 27f64.ln()), "{log:?}");
     assert!(last.tokens_seen > 40 * 8, "{last:?}");
+    // Names are ASCII, a byte per prediction: bits per byte is about the loss in bits (the estimate
+    // weighs its batches by their predictions, the val loss averages the batches' means).
+    let (val, bpb) = (last.val_loss.unwrap(), last.val_bpb.expect("nanogpt logs bits per byte"));
+    assert!((bpb - val / std::f64::consts::LN_2).abs() < 0.05, "{last:?}");
 
     let sample = |seed: &str, extra: &[&str]| {
         let output = nanogpt(

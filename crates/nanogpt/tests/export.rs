@@ -135,10 +135,11 @@ fn torch_logits(weights: &Path, tokens: &[usize]) -> Vec<f32> {
 #[cfg_attr(not(has_torch), ignore = "needs a python3 that can import torch")]
 fn pytorch_s_nanogpt_computes_our_logits_from_the_export() {
     let tokens = [26, 4, 12, 12, 0, 26, 25, 14]; // ".emma.zo", a full block of 8
+    let names = harness::testdata::workspace_root().join("data").join("names.txt");
     for (extra, name) in [
         (&[][..], "export-torch"),
         (&["--no-bias", "--untie-head"][..], "export-torch-untied"),
-        (&["--text", "../../data/names.txt"][..], "export-torch-text"),
+        (&["--text", names.to_str().unwrap()][..], "export-torch-text"),
     ] {
         let dir = temp_dir(name);
         let run = trained(&dir, extra);
