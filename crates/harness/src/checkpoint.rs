@@ -204,6 +204,8 @@ pub struct Checkpoint<C> {
     pub config: C,
     /// The weights, by name.
     pub tensors: BTreeMap<String, NamedTensor>,
+    /// The directory it was loaded from (a stage may keep files of its own beside it).
+    pub dir: PathBuf,
 }
 
 impl<C> Checkpoint<C> {
@@ -464,7 +466,7 @@ pub fn load<C: DeserializeOwned>(dir: &Path, stage: &str) -> Result<Checkpoint<C
     if let Some((name, _)) = crate::guard::first_non_finite(&list) {
         return Err(CheckpointError::NonFinite { dir: dir.to_path_buf(), tensor: name.to_owned() });
     }
-    Ok(Checkpoint { stage: file.stage, config: file.config, tensors })
+    Ok(Checkpoint { stage: file.stage, config: file.config, tensors, dir: dir.to_path_buf() })
 }
 
 /// Whether `path` is a `config.json` written by [`save`] (any version, any stage).

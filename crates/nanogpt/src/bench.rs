@@ -103,8 +103,8 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     args.model.validate()?;
     ensure!(args.steps > 0 && args.batch_size > 0, "--steps and --batch-size must be at least 1");
     let names = args.data.clone().unwrap_or_else(harness::default_data_path);
-    let data = Dataset::new(&names, args.text.as_deref(), args.model.block_size)?;
-    let model = ModelConfig { vocab_size: data.vocab.len(), ..args.model.clone() };
+    let data = Dataset::new(&names, args.text.as_deref(), None, args.model.block_size)?;
+    let model = ModelConfig { vocab_size: data.vocab_size, ..args.model.clone() };
     let train = TrainConfig { batch_size: args.batch_size, ..TrainConfig::default() };
     let r = bench(&data, &model, &train, args.steps);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -213,6 +213,12 @@ pub struct TrainConfig {
     /// Train on a plain text file instead of --data's names, as one stream of characters (90% train, 10% val).
     #[arg(long, value_name = "FILE")]
     pub text: Option<PathBuf>,
+    /// With --text: train on the token ids of this byte-level BPE (a directory `tokenizer train` wrote,
+    /// or a minbpe .model file) instead of characters. The run directory keeps a copy, which `sample`
+    /// encodes the prompt and decodes with; --max-new-tokens then counts tokens.
+    #[arg(long, value_name = "DIR", requires = "text")]
+    #[serde(default)]
+    pub tokenizer: Option<PathBuf>,
     /// Continue from the best checkpoint of an earlier run in --out (its weights, AdamW's state and
     /// step); give the same model flags, and --steps beyond its step.
     #[arg(long)]

@@ -85,7 +85,8 @@ pub fn config_json(model: &Gpt, vocab: &harness::Vocab, weights: &str) -> serde_
         "tie_head": c.tie_head,
         "gelu": "tanh",
         "layer_norm_eps": 1e-5,
-        "chars": vocab.chars().iter().collect::<String>(),
+        // The characters of the ids, for a character model; a BPE model's ids are its tokenizer's.
+        "chars": model.tokenizer.is_none().then(|| vocab.chars().iter().collect::<String>()),
         "bos": vocab.bos(),
     })
 }

@@ -97,7 +97,11 @@ pub fn sample_with(
 ) -> Result<String> {
     predictor.reset();
     let t = predictor.model.config.block_size;
-    let prompt = vocab.encode(&cfg.prompt)?;
+    let bpe = predictor.model.tokenizer.clone();
+    let prompt = match &bpe {
+        Some(bpe) => bpe.encode_ordinary(&cfg.prompt)?.into_iter().map(|id| id as usize).collect(),
+        None => vocab.encode(&cfg.prompt)?,
+    };
     match predictor.model.config.source {
         Source::Names => {
             ensure!(
@@ -121,13 +125,20 @@ pub fn sample_with(
             let mut context = prompt;
             if context.is_empty() {
                 // nanoGPT starts from a newline; a text without one starts from its first character.
-                context.push(vocab.stoi('\n').unwrap_or(0));
+                context.push(match &bpe {
+                    Some(_) => b'\n' as usize, // a byte-level BPE's first 256 tokens are the bytes
+                    None => vocab.stoi('\n').unwrap_or(0),
+                });
             }
             for _ in 0..cfg.max_new_tokens {
                 let next = draw(&predictor.logits(&context), cfg, rng)?;
                 context.push(next);
             }
-            Ok(vocab.decode(&context))
+            match &bpe {
+                // A token may end inside a character: the text shows U+FFFD there.
+                Some(bpe) => Ok(bpe.decode_lossy(&context.iter().map(|&id| id as u32).collect::<Vec<_>>())?),
+                None => Ok(vocab.decode(&context)),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::{Result, ensure};
 use autograd::TensorTape;
@@ -11,10 +12,11 @@ use autograd::optim::{Adam, Optimizer, Schedule, clip_grad_norm};
 use harness::cli::Trained;
 use harness::run::Saver;
 use harness::{PyRandom, Run};
+use tokenizer::Tokenizer;
 
 use crate::config::{Config, ModelConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Examples, Source};
-use crate::model::{Gpt, Mode};
+use crate::model::{Gpt, Mode, TOKENIZER_FILE};
 use crate::resume::Best;
 
 // ANCHOR: train
@@ -28,12 +30,15 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         cfg.text.is_none() || data == harness::default_data_path(),
         "give --data (names) or --text (plain text), not both"
     );
-    let data = Dataset::new(data, cfg.text.as_deref(), config.model.block_size)?;
+    let data = Dataset::new(data, cfg.text.as_deref(), cfg.tokenizer.as_deref(), config.model.block_size)?;
     let model_config =
-        ModelConfig { vocab_size: data.vocab.len(), source: data.source, ..config.model.clone() };
+        ModelConfig { vocab_size: data.vocab_size, source: data.source, ..config.model.clone() };
     model_config.check_memory(cfg.batch_size)?;
     let dir = saver.dir();
-    let (model, mut opt, mut best) = match cfg.resume {
+    if let Some(tok) = &data.tokenizer {
+        keep_tokenizer(dir, tok)?; // before any work: `sample` decodes with this copy
+    }
+    let (mut model, mut opt, mut best) = match cfg.resume {
         true => Best::resume(dir, config, &model_config, &data.vocab, out)?,
         false => {
             let model = Gpt::new(model_config.clone(), &mut PyRandom::new(cfg.seed), cfg.init_std);
@@ -41,6 +46,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             (model, opt, Best::new(dir, config, &model_config, &data.vocab))
         }
     };
+    model.tokenizer = data.tokenizer.clone().map(Rc::new);
     let c = &model.config;
     writeln!(
         out,
@@ -93,6 +99,19 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
     Ok(Trained { rng: PyRandom::new(cfg.seed), vocab: data.vocab, model })
 }
 // ANCHOR_END: train
+
+/// Writes a copy of `tok` into the run directory `dir` (replacing only a tokenizer file, never
+/// something else of the user's), so that the checkpoint decodes with the BPE it was trained on even
+/// if `--tokenizer`'s directory changes.
+fn keep_tokenizer(dir: &Path, tok: &Tokenizer) -> Result<()> {
+    let text = tokenizer::model_file::model_text(tok);
+    let is_ours = |p: &Path| {
+        let first = format!("{}\n", tokenizer::model_file::VERSION);
+        harness::overwrite::starts_with(p, first.as_bytes())
+    };
+    harness::overwrite::write_guarded(&dir.join(TOKENIZER_FILE), text.as_bytes(), is_ours)?;
+    Ok(())
+}
 
 // ANCHOR: step
 /// One optimisation step: forward to the loss, backward, clip the gradient's norm, AdamW. Returns the
