@@ -16,6 +16,9 @@ use crate::model::Gpt;
 use crate::sample::{Predictor, draw};
 use crate::train::{adamw, train_step};
 
+/// The most tokens `--sample-tokens` may ask for (a text of them takes minutes at a long block).
+const MAX_SAMPLE_TOKENS: usize = 100_000;
+
 /// Steps run before timing starts (the tape's buffers are allocated during the first).
 const WARMUP: usize = 20;
 
@@ -35,7 +38,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Tokens to sample in each of the four sampling timings (KV cache or not; windows that restart
-    /// at block_size, or one text whose window slides); 0: time training only.
+    /// at block_size, or one text whose window slides), at most 100000; 0: time training only.
     #[arg(long, default_value_t = 1000)]
     pub sample_tokens: usize,
     #[command(flatten)]
@@ -102,6 +105,7 @@ pub fn sampling_rate(model: &Gpt, kv_cache: bool, restart: bool, n: usize) -> Re
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     args.model.validate()?;
     ensure!(args.steps > 0 && args.batch_size > 0, "--steps and --batch-size must be at least 1");
+    ensure!(args.sample_tokens <= MAX_SAMPLE_TOKENS, "--sample-tokens must be at most {MAX_SAMPLE_TOKENS}");
     let names = args.data.clone().unwrap_or_else(harness::default_data_path);
     let data = Dataset::new(&names, args.text.as_deref(), None, args.model.block_size)?;
     let model = ModelConfig { vocab_size: data.vocab_size, ..args.model.clone() };

@@ -188,3 +188,10 @@ fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
     let output = nanogpt(&["sample", "--checkpoint", run.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+#[test]
+fn bench_flags_are_one_line() {
+    assert_one_line_error(&nanogpt(&["bench", "--sample-tokens", "100001"]), "--sample-tokens");
+    assert_one_line_error(&nanogpt(&["bench", "--steps", "0"]), "--steps");
+    assert_usage_error(&nanogpt(&["bench", "--sample-tokens", "-1"]), "--sample-tokens");
+}
