@@ -9,6 +9,7 @@
 //! - PyTorch's timings of the same reference models, when python3 can import torch, run in the same
 //!   session so the ratios compare like with like; and the original microgpt.py when `MICROGPT_PY`
 //!   names a copy;
+//! - nanogpt's sampling with and without the KV cache (`bench/sampling.rs`);
 //! - the tokenizer's training and encoding times (`bench/tokenizer.rs`).
 
 use std::fmt::Write as _;
@@ -20,6 +21,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::cargo;
 
+mod sampling;
 mod tokenizer;
 
 /// How one stage is timed: its default model, evaluated only before and after training.
@@ -420,6 +422,20 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+
+    // nanogpt's sampling, with and without the KV cache.
+    match built.binaries.get("nanogpt").map(|bin| sampling::section(root, bin, quick)) {
+        Some(Ok(section)) => md.push_str(&format!("\n{section}")),
+        Some(Err(e)) => {
+            complete = false;
+            let _ = writeln!(md, "\n## nanogpt sampling\n\nNot measured: {e:#}");
+        }
+        None => {
+            complete = false;
+            let _ =
+                writeln!(md, "\n## nanogpt sampling\n\nNot measured: nanogpt is missing or does not build.");
+        }
+    }
 
     // The tokenizer's training and encoding times.
     match tokenizer::section(root, quick) {

@@ -204,6 +204,8 @@ pub struct Checkpoint<C> {
     pub config: C,
     /// The weights, by name.
     pub tensors: BTreeMap<String, NamedTensor>,
+    /// The directory it was loaded from (a stage may keep files of its own beside it).
+    pub dir: PathBuf,
 }
 
 impl<C> Checkpoint<C> {
@@ -464,7 +466,7 @@ pub fn load<C: DeserializeOwned>(dir: &Path, stage: &str) -> Result<Checkpoint<C
     if let Some((name, _)) = crate::guard::first_non_finite(&list) {
         return Err(CheckpointError::NonFinite { dir: dir.to_path_buf(), tensor: name.to_owned() });
     }
-    Ok(Checkpoint { stage: file.stage, config: file.config, tensors })
+    Ok(Checkpoint { stage: file.stage, config: file.config, tensors, dir: dir.to_path_buf() })
 }
 
 /// Whether `path` is a `config.json` written by [`save`] (any version, any stage).
@@ -475,25 +477,28 @@ pub fn is_our_config(path: &Path) -> bool {
 }
 
 /// Whether `path` is a safetensors file written by [`save`]: its header metadata carries our marker.
-/// Reads the header only (at most 100 MB of it), never the tensors.
 pub fn is_our_weights(path: &Path) -> bool {
+    safetensors_format(path).as_deref() == Some(FORMAT)
+}
+
+/// The `format` entry of a safetensors file's header metadata, if it is a safetensors file with one:
+/// how a writer recognises a file of its own kind before replacing it. Reads the header only (at most
+/// 100 MB of it), never the tensors.
+pub fn safetensors_format(path: &Path) -> Option<String> {
     use std::io::Read;
-    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut file = std::fs::File::open(path).ok()?;
     let mut len = [0u8; 8];
-    if file.read_exact(&mut len).is_err() {
-        return false;
-    }
+    file.read_exact(&mut len).ok()?;
     let len = u64::from_le_bytes(len);
     if len > 100_000_000 {
-        return false;
+        return None;
     }
     let mut header = Vec::new();
     if file.take(len).read_to_end(&mut header).is_err() || header.len() as u64 != len {
-        return false;
+        return None;
     }
-    serde_json::from_slice::<serde_json::Value>(&header).is_ok_and(|h| {
-        h.get("__metadata__").and_then(|m| m.get("format")).and_then(|f| f.as_str()) == Some(FORMAT)
-    })
+    let header = serde_json::from_slice::<serde_json::Value>(&header).ok()?;
+    Some(header.get("__metadata__")?.get("format")?.as_str()?.to_owned())
 }
 
 fn serialize_weights(tensors: &[NamedTensor]) -> Result<Vec<u8>, String> {

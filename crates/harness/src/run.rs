@@ -166,12 +166,20 @@ impl<'a> Run<'a> {
     /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
     /// mean minibatch loss since the previous evaluation. Prints it and appends it to the log.
     pub fn eval(&mut self, step: usize, val_loss: f64) -> Result<()> {
+        self.eval_bpb(step, val_loss, None)
+    }
+
+    /// [`Run::eval`], with the validation loss also in bits per byte (`val_bpb`), printed and logged.
+    pub fn eval_bpb(&mut self, step: usize, val_loss: f64, val_bpb: Option<f64>) -> Result<()> {
         crate::guard::check_val(step + 1, val_loss)?;
         let (sum, n) = std::mem::take(&mut self.since_eval);
         let train_loss = (n > 0).then(|| sum / n as f64);
         let shown = train_loss.map_or(String::new(), |t| format!(" | train loss {t:.4}"));
-        self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}"));
-        self.record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss))
+        let bpb = val_bpb.map_or(String::new(), |b| format!(" ({b:.4} bits/byte)"));
+        self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}{bpb}"));
+        let record =
+            self.new_record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss));
+        self.append(Record { val_bpb, ..record })
     }
 
     /// Saves the model as it is now, after an evaluation: its weights `tensors`, the data's `vocab`, and
@@ -205,15 +213,24 @@ impl<'a> Run<'a> {
         train_loss: Option<f64>,
         val_loss: Option<f64>,
     ) -> Result<()> {
+        let record = self.new_record(stage, step, tokens_seen, train_loss, val_loss);
+        self.append(record)
+    }
+
+    fn new_record(
+        &self,
+        stage: &str,
+        step: usize,
+        tokens_seen: u64,
+        train_loss: Option<f64>,
+        val_loss: Option<f64>,
+    ) -> Record {
+        let elapsed_s = self.start.elapsed().as_secs_f64();
+        Record { stage: stage.to_owned(), step, tokens_seen, elapsed_s, train_loss, val_loss, val_bpb: None }
+    }
+
+    fn append(&mut self, record: Record) -> Result<()> {
         let Some(log) = self.log.as_mut() else { return Ok(()) };
-        let record = Record {
-            stage: stage.to_owned(),
-            step,
-            tokens_seen,
-            elapsed_s: self.start.elapsed().as_secs_f64(),
-            train_loss,
-            val_loss,
-        };
         log.append(&record).context("writing the run log")
     }
 

@@ -34,6 +34,10 @@ pub struct Record {
     pub train_loss: Option<f64>,
     /// Mean loss on the validation split, `null` when not computed at this step.
     pub val_loss: Option<f64>,
+    /// The same evaluation in bits per byte of the text predicted (the summed loss ÷ its UTF-8 bytes ÷
+    /// ln 2): comparable across tokenizers. Absent from stages that do not compute it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_bpb: Option<f64>,
 }
 
 /// Why the run log could not be written or read; one line each.

@@ -18,6 +18,7 @@ fn record(step: usize, val: Option<f64>) -> Record {
         elapsed_s: 0.5 * step as f64,
         train_loss: Some(3.3 - 0.01 * step as f64),
         val_loss: val,
+        val_bpb: None,
     }
 }
 

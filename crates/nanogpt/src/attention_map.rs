@@ -77,7 +77,10 @@ impl AttentionArgs {
     pub fn run(&self, out: &mut dyn Write) -> Result<()> {
         let (model, saved) = harness::cli::load::<crate::Stage>(&self.checkpoint)?;
         ensure!(!self.text.is_empty(), "--text is empty: give a name or a snippet of text");
-        let mut idx = saved.vocab.encode(&self.text)?;
+        let mut idx = match &model.tokenizer {
+            Some(bpe) => bpe.encode_ordinary(&self.text)?.into_iter().map(|id| id as usize).collect(),
+            None => saved.vocab.encode(&self.text)?,
+        };
         if model.config.source == Source::Names {
             idx.insert(0, saved.vocab.bos()); // a name is read after BOS, as in training
         }
@@ -85,11 +88,15 @@ impl AttentionArgs {
         let most = MAX_POSITIONS.min(model.config.block_size);
         ensure!(t <= most, "--text needs {t} positions; the figure draws at most {most}");
         let maps = attention_weights(&model, &idx);
-        let labels: Vec<String> = idx
-            .iter()
-            .map(|&i| if i == saved.vocab.bos() { ".".to_owned() } else { saved.vocab.itos(i).to_string() })
-            .map(|l| if l == "\n" { "⏎".to_owned() } else { l })
-            .collect();
+        let label = |i: usize| -> Result<String> {
+            Ok(match &model.tokenizer {
+                Some(bpe) => bpe.decode_lossy(&[i as u32])?, // a token's bytes, as text
+                None if i == saved.vocab.bos() => ".".to_owned(),
+                None => saved.vocab.itos(i).to_string(),
+            })
+        };
+        let labels: Vec<String> =
+            idx.iter().map(|&i| Ok(label(i)?.replace('\n', "⏎"))).collect::<Result<_>>()?;
         let (layers, heads) = (maps.len(), model.config.n_head);
         let stem =
             self.figure.clone().unwrap_or_else(|| ["runs", crate::STAGE, "attention"].iter().collect());

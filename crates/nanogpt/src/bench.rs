@@ -1,5 +1,6 @@
-//! `nanogpt bench`: how fast a training step is. (`cargo xtask bench` runs PyTorch's step for the same
-//! model in the same session, so the two compare like with like.)
+//! `nanogpt bench`: how fast a training step is (`cargo xtask bench` runs PyTorch's step for the same
+//! model in the same session, so the two compare like with like), and how fast sampling is with and
+//! without the KV cache.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,10 +10,14 @@ use anyhow::{Result, ensure};
 use clap::Args;
 use harness::PyRandom;
 
-use crate::config::{ModelConfig, TrainConfig};
+use crate::config::{ModelConfig, SampleConfig, TrainConfig};
 use crate::data::{Batch, Dataset};
 use crate::model::Gpt;
+use crate::sample::{Predictor, draw};
 use crate::train::{adamw, train_step};
+
+/// The most tokens `--sample-tokens` may ask for (a text of them takes minutes at a long block).
+const MAX_SAMPLE_TOKENS: usize = 100_000;
 
 /// Steps run before timing starts (the tape's buffers are allocated during the first).
 const WARMUP: usize = 20;
@@ -32,6 +37,10 @@ pub struct BenchArgs {
     /// Sequences per step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Tokens to sample in each of the four sampling timings (KV cache or not; windows that restart
+    /// at block_size, or one text whose window slides), at most 100000; 0: time training only.
+    #[arg(long, default_value_t = 1000)]
+    pub sample_tokens: usize,
     #[command(flatten)]
     pub model: ModelConfig,
 }
@@ -72,15 +81,36 @@ pub fn bench(data: &Dataset, model_cfg: &ModelConfig, train_cfg: &TrainConfig, s
     }
 }
 
+/// Tokens per second of sampling `n` tokens from `model`, one at a time, with the KV cache or by
+/// recomputing the window. `restart`: every sequence starts afresh from one token when it fills the
+/// block (a name's case, all of it in the cache); else one text whose window slides after block_size
+/// tokens (from then on both ways recompute, see `kv_cache`).
+pub fn sampling_rate(model: &Gpt, kv_cache: bool, restart: bool, n: usize) -> Result<f64> {
+    let (cfg, mut rng) = (SampleConfig::default(), PyRandom::new(42));
+    let mut predictor = Predictor::new(model, kv_cache);
+    let mut context = vec![0];
+    let clock = Instant::now();
+    for _ in 0..n {
+        if restart && context.len() == model.config.block_size {
+            predictor.reset();
+            context.truncate(1);
+        }
+        let next = draw(&predictor.logits(&context), &cfg, &mut rng)?;
+        context.push(next);
+    }
+    Ok(n as f64 / clock.elapsed().as_secs_f64())
+}
+
 /// `nanogpt bench`: times the steps and prints what it measured.
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     args.model.validate()?;
     ensure!(args.steps > 0 && args.batch_size > 0, "--steps and --batch-size must be at least 1");
     harness::limits::check_steps("--steps", args.steps, true)?;
+    ensure!(args.sample_tokens <= MAX_SAMPLE_TOKENS, "--sample-tokens must be at most {MAX_SAMPLE_TOKENS}");
     args.model.check_memory(args.batch_size)?; // before the data is read, as `train` does
     let names = args.data.clone().unwrap_or_else(harness::default_data_path);
-    let data = Dataset::new(&names, args.text.as_deref(), args.model.block_size)?;
-    let model = ModelConfig { vocab_size: data.vocab.len(), ..args.model.clone() };
+    let data = Dataset::new(&names, args.text.as_deref(), None, args.model.block_size)?;
+    let model = ModelConfig { vocab_size: data.vocab_size, ..args.model.clone() };
     model.check_memory(args.batch_size)?; // and again with the vocabulary
     let train = TrainConfig { batch_size: args.batch_size, ..TrainConfig::default() };
     let r = bench(&data, &model, &train, args.steps);
@@ -94,5 +124,17 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{:>10.0} positions/s (B·T, padding included)", r.positions_per_s)?;
     writeln!(out, "{:>10.0} tokens/s (predictions learned from)", r.tokens_per_s)?;
     writeln!(out, "last loss {:.4}", r.last_loss)?;
+    if args.sample_tokens > 0 {
+        // A fresh model samples as fast as a trained one: the work does not depend on the weights.
+        let model = Gpt::new(model, &mut PyRandom::new(42), 0.02);
+        let n = args.sample_tokens;
+        writeln!(out, "sampling {n} tokens, one at a time (tokens/s):")?;
+        writeln!(out, "{:>22} {:>12} {:>10}", "", "KV cache", "recompute")?;
+        for (restart, what) in [(true, "windows from 1 token"), (false, "text, window slides")] {
+            let cached = sampling_rate(&model, true, restart, n)?;
+            let full = sampling_rate(&model, false, restart, n)?;
+            writeln!(out, "{what:>22} {cached:>12.0} {full:>10.0}")?;
+        }
+    }
     Ok(())
 }

@@ -213,6 +213,12 @@ pub struct TrainConfig {
     /// Train on a plain text file instead of --data's names, as one stream of characters (90% train, 10% val).
     #[arg(long, value_name = "FILE")]
     pub text: Option<PathBuf>,
+    /// With --text: train on the token ids of this byte-level BPE (a directory `tokenizer train` wrote,
+    /// or a minbpe .model file) instead of characters. The run directory keeps a copy, which `sample`
+    /// encodes the prompt and decodes with; --max-new-tokens then counts tokens.
+    #[arg(long, value_name = "DIR", requires = "text")]
+    #[serde(default)]
+    pub tokenizer: Option<PathBuf>,
     /// Continue from the best checkpoint of an earlier run in --out (its weights, AdamW's state and
     /// step); give the same model flags, and --steps beyond its step.
     #[arg(long)]
@@ -270,6 +276,17 @@ pub struct SampleConfig {
     /// Text mode: characters to generate per sample, at most 1000 (names stop at their end token).
     #[arg(long, default_value_t = 300)]
     pub max_new_tokens: usize,
+    /// Keep each layer's keys and values while a sample fits in --block-size, so that every new token
+    /// runs through the model alone (false: rerun the whole window for every token). Both give the
+    /// same logits to f32 rounding; a seed gives the same samples every time on either.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    #[serde(default = "yes")]
+    pub kv_cache: bool,
+}
+
+/// serde's default for `kv_cache`, in configs written before it existed.
+fn yes() -> bool {
+    true
 }
 
 impl SampleConfig {

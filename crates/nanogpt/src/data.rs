@@ -4,11 +4,14 @@
 //!   `x = [BOS, c1 … cn, pad …]`, `y = [c1 … cn, BOS, IGNORE …]` (names longer than T - 1 are cut);
 //! - a plain text file (`--text`): one stream of characters, 90% to train on and 10% held out; an
 //!   example is any window of T + 1 characters, predicting each of its last T from the ones before.
+//!   With `--tokenizer`, the stream is the text's BPE token ids instead (nanoGPT's Shakespeare with
+//!   GPT-2's tokenizer, here with one `tokenizer train` learned).
 
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use harness::{PyRandom, Split, Vocab};
+use tokenizer::Tokenizer;
 
 use crate::model::IGNORE;
 
@@ -34,6 +37,11 @@ impl Batch {
     /// How many targets are predictions to learn (not padding).
     pub fn n_targets(&self) -> usize {
         self.y.iter().filter(|&&y| y != IGNORE).count()
+    }
+
+    /// The UTF-8 bytes of the text the targets stand for, `token_bytes[id]` each (padding excluded).
+    pub fn n_bytes(&self, token_bytes: &[usize]) -> usize {
+        self.y.iter().filter(|&&y| y != IGNORE).map(|&y| token_bytes[y]).sum()
     }
 }
 
@@ -122,16 +130,35 @@ pub enum Source {
 pub struct Dataset {
     pub source: Source,
     pub vocab: Vocab,
+    /// The BPE the text is tokenised with, if not characters.
+    pub tokenizer: Option<Tokenizer>,
+    /// How many token ids there are: `vocab.len()` for characters, the BPE's vocabulary size else.
+    pub vocab_size: usize,
+    /// The UTF-8 bytes of the text each token id stands for (BOS: the newline that ends a name), to
+    /// turn a loss into bits per byte.
+    pub token_bytes: Vec<usize>,
     pub train: Examples,
     pub val: Examples,
 }
 
 impl Dataset {
-    /// The text file `text` if there is one, else the names in `names`.
-    pub fn new(names: &Path, text: Option<&Path>, block_size: usize) -> Result<Dataset> {
-        match text {
-            Some(text) => Dataset::text(text, block_size),
-            None => Dataset::names(names, block_size),
+    /// The text file `text` if there is one (in the tokens of the BPE in `tokenizer`, if given), else the
+    /// names in `names`.
+    pub fn new(
+        names: &Path,
+        text: Option<&Path>,
+        tokenizer: Option<&Path>,
+        block_size: usize,
+    ) -> Result<Dataset> {
+        match (text, tokenizer) {
+            (Some(text), Some(tok)) => {
+                let bpe =
+                    tokenizer::files::load(tok).with_context(|| format!("--tokenizer {}", tok.display()))?;
+                Dataset::text_bpe(text, bpe, block_size)
+            }
+            (Some(text), None) => Dataset::text(text, block_size),
+            (None, Some(_)) => anyhow::bail!("--tokenizer is for --text: names are learned as characters"),
+            (None, None) => Dataset::names(names, block_size),
         }
     }
 
@@ -150,38 +177,85 @@ impl Dataset {
             source: Source::Names,
             train: name_rows(&train, bos, block_size),
             val: name_rows(&val, bos, block_size),
+            tokenizer: None,
+            vocab_size: vocab.len(),
+            token_bytes: char_bytes(&vocab),
             vocab,
         })
     }
 
     /// A plain text file as one stream of characters, the first 90% for training, the rest held out.
     pub fn text(path: &Path, block_size: usize) -> Result<Dataset> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not UTF-8 text (invalid byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            )
-        })?;
-        ensure!(!text.trim().is_empty(), "{} is empty", path.display());
+        let text = read_text(path)?;
         let vocab = Vocab::from_docs(&[&text]);
         let tokens = vocab.encode(&text)?;
-        let n = (0.9 * tokens.len() as f64) as usize;
-        let (train, val) = (tokens[..n].to_vec(), tokens[n..].to_vec());
-        for (name, part) in [("training", &train), ("validation", &val)] {
-            ensure!(
-                part.len() > block_size,
-                "{}: the {name} part has {} characters, too few for --block-size {block_size}",
-                path.display(),
-                part.len()
-            );
-        }
+        let (train, val) = split_stream(path, tokens, block_size, "characters")?;
         Ok(Dataset {
             source: Source::Text,
+            tokenizer: None,
+            vocab_size: vocab.len(),
+            token_bytes: char_bytes(&vocab),
             vocab,
             train: Examples::Stream(train),
             val: Examples::Stream(val),
         })
     }
+
+    /// A plain text file as one stream of `tok`'s token ids, the first 90% of them for training.
+    pub fn text_bpe(path: &Path, tok: Tokenizer, block_size: usize) -> Result<Dataset> {
+        let text = read_text(path)?;
+        let ids = tok.encode_ordinary(&text).with_context(|| format!("cannot encode {}", path.display()))?;
+        let (train, val) =
+            split_stream(path, ids.into_iter().map(|id| id as usize).collect(), block_size, "tokens")?;
+        let token_bytes = (0..tok.vocab_size() as u32).map(|id| tok.token_bytes(id).map_or(0, <[u8]>::len));
+        Ok(Dataset {
+            source: Source::Text,
+            vocab_size: tok.vocab_size(),
+            token_bytes: token_bytes.collect(),
+            tokenizer: Some(tok),
+            // Saved in the checkpoint as every stage's vocabulary is; sampling decodes with the BPE.
+            vocab: Vocab::from_docs(&[&text]),
+            train: Examples::Stream(train),
+            val: Examples::Stream(val),
+        })
+    }
+}
+
+/// A file's text: refused in one line if unreadable, not UTF-8, or blank.
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    ensure!(!text.trim().is_empty(), "{} is empty", path.display());
+    Ok(text)
+}
+
+/// The first 90% of `tokens` to train on, the rest held out; each part must hold a window.
+fn split_stream(
+    path: &Path,
+    tokens: Vec<usize>,
+    block_size: usize,
+    what: &str,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n = (0.9 * tokens.len() as f64) as usize;
+    let (train, val) = (tokens[..n].to_vec(), tokens[n..].to_vec());
+    for (name, part) in [("training", &train), ("validation", &val)] {
+        ensure!(
+            part.len() > block_size,
+            "{}: the {name} part has {} {what}, too few for --block-size {block_size}",
+            path.display(),
+            part.len()
+        );
+    }
+    Ok((train, val))
+}
+
+/// The UTF-8 length of each character of `vocab`, and 1 for BOS (a name's end is its newline).
+fn char_bytes(vocab: &Vocab) -> Vec<usize> {
+    vocab.chars().iter().map(|c| c.len_utf8()).chain([1]).collect()
 }

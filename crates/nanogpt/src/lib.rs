@@ -12,6 +12,8 @@ pub mod bench;
 pub mod config;
 pub mod data;
 pub mod equivalence;
+pub mod export;
+pub mod kv_cache;
 pub mod model;
 pub mod resume;
 pub mod sample;
@@ -80,6 +82,7 @@ impl harness::cli::Stage for Stage {
         match command {
             Extra::Bench(args) => bench::run(&args, out),
             Extra::Attention(args) => args.run(out),
+            Extra::Export(args) => export::run(&args, out),
         }
     }
 }
@@ -87,8 +90,12 @@ impl harness::cli::Stage for Stage {
 /// nanogpt's own subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Extra {
-    /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it).
+    /// Time training steps of a fresh model (`cargo xtask bench` times PyTorch beside it), and sampling
+    /// with and without the KV cache.
     Bench(bench::BenchArgs),
     /// Draw every head's attention weights on one name or snippet of text, as heatmaps.
     Attention(attention_map::AttentionArgs),
+    /// Write a checkpoint's weights under PyTorch nanoGPT's names (model.py's state_dict), as
+    /// FILE.safetensors with a FILE.json config beside it.
+    Export(export::ExportArgs),
 }

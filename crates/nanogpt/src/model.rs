@@ -4,14 +4,20 @@
 //! final norm and `lm_head`, which shares its weights with the token embedding. `--variant microgpt`
 //! swaps in microGPT's choices at the four places they differ.
 
-use anyhow::{Result, ensure};
+use std::rc::Rc;
+
+use anyhow::{Context, Result, ensure};
 use autograd::{Tensor, init};
 use harness::PyRandom;
 use harness::checkpoint::{Checkpoint, NamedTensor};
 use harness::cli::Saved;
+use tokenizer::Tokenizer;
 
 use crate::config::{Config, ModelConfig, Variant};
 use crate::data::Source;
+
+/// The copy of the BPE a `--tokenizer` run keeps in its run directory, beside the weights.
+pub const TOKENIZER_FILE: &str = "tokenizer.model";
 
 /// The target of a position with nothing to predict (padding after a name's end): the loss skips it.
 pub const IGNORE: usize = usize::MAX;
@@ -176,6 +182,8 @@ pub struct Gpt {
     pub ln_f: Option<Norm>,
     /// (V, C), or `None` when tied: the logits are then `x · wteᵀ`.
     pub lm_head: Option<Linear>,
+    /// The BPE whose token ids the model reads and writes (text mode's `--tokenizer`); characters if none.
+    pub tokenizer: Option<Rc<Tokenizer>>,
 }
 // ANCHOR_END: gpt
 
@@ -228,6 +236,7 @@ impl Gpt {
             wpe,
             h,
             config,
+            tokenizer: None,
         }
     }
     // ANCHOR_END: init
@@ -316,12 +325,21 @@ impl Gpt {
             .collect()
     }
 
-    /// Rebuilds a model from a checkpoint, checking that the weights fit the saved config.
+    /// Rebuilds a model from a checkpoint, checking that the weights fit the saved config; with the copy
+    /// of its BPE that training left beside the weights, if it read BPE tokens.
     pub fn from_checkpoint(ckpt: &Checkpoint<Saved<Config>>) -> Result<Gpt> {
         let Config { model, train } = &ckpt.config.config;
         let source = if train.text.is_some() { Source::Text } else { Source::Names };
-        let config = ModelConfig { vocab_size: ckpt.config.vocab.len(), source, ..model.clone() };
-        let model = Gpt::with_weights_of(&config, ckpt)?;
+        let tokenizer = match &train.tokenizer {
+            Some(_) => Some(Rc::new(tokenizer::files::load(&ckpt.dir.join(TOKENIZER_FILE)).context(
+                "the run was trained on BPE tokens (--tokenizer), and its copy of the tokenizer is missing",
+            )?)),
+            None => None,
+        };
+        let vocab_size = tokenizer.as_ref().map_or(ckpt.config.vocab.len(), |t| t.vocab_size());
+        let config = ModelConfig { vocab_size, source, ..model.clone() };
+        let mut model = Gpt::with_weights_of(&config, ckpt)?;
+        model.tokenizer = tokenizer;
         ckpt.expect_names(&model.named_tensors().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>())?;
         Ok(model)
     }

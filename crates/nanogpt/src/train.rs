@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::{Result, ensure};
 use autograd::TensorTape;
@@ -11,10 +12,11 @@ use autograd::optim::{Adam, Optimizer, Schedule, clip_grad_norm};
 use harness::cli::Trained;
 use harness::run::Saver;
 use harness::{PyRandom, Run};
+use tokenizer::Tokenizer;
 
 use crate::config::{Config, ModelConfig, TrainConfig};
 use crate::data::{Batch, Dataset, Examples, Source};
-use crate::model::{Gpt, Mode};
+use crate::model::{Gpt, Mode, TOKENIZER_FILE};
 use crate::resume::Best;
 
 // ANCHOR: train
@@ -28,12 +30,15 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         cfg.text.is_none() || data == harness::default_data_path(),
         "give --data (names) or --text (plain text), not both"
     );
-    let data = Dataset::new(data, cfg.text.as_deref(), config.model.block_size)?;
+    let data = Dataset::new(data, cfg.text.as_deref(), cfg.tokenizer.as_deref(), config.model.block_size)?;
     let model_config =
-        ModelConfig { vocab_size: data.vocab.len(), source: data.source, ..config.model.clone() };
+        ModelConfig { vocab_size: data.vocab_size, source: data.source, ..config.model.clone() };
     model_config.check_memory(cfg.batch_size)?;
     let dir = saver.dir();
-    let (model, mut opt, mut best) = match cfg.resume {
+    if let Some(tok) = &data.tokenizer {
+        keep_tokenizer(dir, tok)?; // before any work: `sample` decodes with this copy
+    }
+    let (mut model, mut opt, mut best) = match cfg.resume {
         true => Best::resume(dir, config, &model_config, &data.vocab, out)?,
         false => {
             let model = Gpt::new(model_config.clone(), &mut PyRandom::new(cfg.seed), cfg.init_std);
@@ -41,6 +46,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
             (model, opt, Best::new(dir, config, &model_config, &data.vocab))
         }
     };
+    model.tokenizer = data.tokenizer.clone().map(Rc::new);
     let c = &model.config;
     writeln!(
         out,
@@ -70,9 +76,9 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         opt.set_lr(schedule.lr(step));
         let loss = train_step(&model, &mut opt, &batch, cfg.grad_clip, &mut rng);
         if run.step(step, loss as f64, batch.n_targets())? {
-            let val_loss = estimate_loss(&model, &data.val, cfg);
-            run.eval(step, val_loss)?;
-            best.keep_if_better(step + 1, val_loss, &model, &opt, &mut run)?;
+            let val = estimate_loss(&model, &data.val, &data.token_bytes, cfg);
+            run.eval_bpb(step, val.loss, Some(val.bpb))?;
+            best.keep_if_better(step + 1, val.loss, &model, &opt, &mut run)?;
         }
         if run.stopping() {
             break; // Ctrl-C: keep what was learned so far
@@ -81,11 +87,31 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
     run.finish()?;
     best.finish(&model, &saver.log())?;
     let what = if data.source == Source::Names { "every val name" } else { "the whole val text" };
-    let val = evaluate(&model, &data.val);
-    writeln!(out, "best val loss {:.4} at step {}; over {what}: {val:.4}", best.val_loss(), best.step())?;
+    let val = evaluate(&model, &data.val, &data.token_bytes);
+    writeln!(
+        out,
+        "best val loss {:.4} at step {}; over {what}: {:.4} ({:.4} bits/byte)",
+        best.val_loss(),
+        best.step(),
+        val.loss,
+        val.bpb
+    )?;
     Ok(Trained { rng: PyRandom::new(cfg.seed), vocab: data.vocab, model })
 }
 // ANCHOR_END: train
+
+/// Writes a copy of `tok` into the run directory `dir` (replacing only a tokenizer file, never
+/// something else of the user's), so that the checkpoint decodes with the BPE it was trained on even
+/// if `--tokenizer`'s directory changes.
+fn keep_tokenizer(dir: &Path, tok: &Tokenizer) -> Result<()> {
+    let text = tokenizer::model_file::model_text(tok);
+    let is_ours = |p: &Path| {
+        let first = format!("{}\n", tokenizer::model_file::VERSION);
+        harness::overwrite::starts_with(p, first.as_bytes())
+    };
+    harness::overwrite::write_guarded(&dir.join(TOKENIZER_FILE), text.as_bytes(), is_ours)?;
+    Ok(())
+}
 
 // ANCHOR: step
 /// One optimisation step: forward to the loss, backward, clip the gradient's norm, AdamW. Returns the
@@ -121,35 +147,50 @@ pub fn adamw(model: &Gpt, cfg: &TrainConfig) -> Adam {
 /// differ only because the model changed.
 const EVAL_SEED: u64 = 1337;
 
+/// A loss over some predictions: per prediction (nats), and in bits per byte of the text predicted —
+/// the loss summed over the predictions, ÷ the UTF-8 bytes they stand for, ÷ ln 2. Per prediction
+/// depends on the tokenizer (a token of four characters is harder to guess than one); per byte does not.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Eval {
+    pub loss: f64,
+    pub bpb: f64,
+}
+
 // ANCHOR: estimate
-/// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` batches (no gradients, no dropout).
-pub fn estimate_loss(model: &Gpt, examples: &Examples, cfg: &TrainConfig) -> f64 {
+/// nanoGPT's `estimate_loss`: the mean loss over `eval_iters` batches (no gradients, no dropout), and
+/// the same batches in bits per byte (`token_bytes[id]`: the bytes token `id` stands for).
+pub fn estimate_loss(model: &Gpt, examples: &Examples, token_bytes: &[usize], cfg: &TrainConfig) -> Eval {
     let _no_grad = TensorTape::no_grad();
     let t = model.config.block_size;
     let (mut rng, mut batch) = (PyRandom::new(EVAL_SEED), Batch::default());
-    let mut total = 0.0;
+    let (mut total, mut summed, mut bytes) = (0.0, 0.0, 0);
     for _ in 0..cfg.eval_iters {
         let _scope = TensorTape::scope();
         examples.get_batch(&mut rng, cfg.batch_size, t, &mut batch);
-        total += model.loss(&batch.x, &batch.y, batch.b, t, &mut Mode::Eval).item() as f64;
+        let loss = model.loss(&batch.x, &batch.y, batch.b, t, &mut Mode::Eval).item() as f64;
+        total += loss;
+        summed += loss * batch.n_targets() as f64; // the batch's mean back to its sum
+        bytes += batch.n_bytes(token_bytes);
     }
-    total / cfg.eval_iters as f64
+    Eval { loss: total / cfg.eval_iters as f64, bpb: summed / bytes.max(1) as f64 / std::f64::consts::LN_2 }
 }
 // ANCHOR_END: estimate
 
 /// Sequences per batch of [`evaluate`].
 const EVAL_BATCH: usize = 32;
 
-/// The exact mean loss per prediction over a whole split (every name, or every token of the stream).
-pub fn evaluate(model: &Gpt, examples: &Examples) -> f64 {
+/// The exact mean loss per prediction over a whole split (every name, or every token of the stream),
+/// and in bits per byte.
+pub fn evaluate(model: &Gpt, examples: &Examples, token_bytes: &[usize]) -> Eval {
     let _no_grad = TensorTape::no_grad();
     let t = model.config.block_size;
-    let (mut total, mut count) = (0.0, 0);
+    let (mut total, mut count, mut bytes) = (0.0, 0, 0);
     for batch in examples.all(EVAL_BATCH, t) {
         let _scope = TensorTape::scope();
         let n = batch.n_targets();
         total += model.loss(&batch.x, &batch.y, batch.b, t, &mut Mode::Eval).item() as f64 * n as f64;
         count += n;
+        bytes += batch.n_bytes(token_bytes);
     }
-    total / count.max(1) as f64
+    Eval { loss: total / count.max(1) as f64, bpb: total / bytes.max(1) as f64 / std::f64::consts::LN_2 }
 }

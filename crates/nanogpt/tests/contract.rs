@@ -83,7 +83,9 @@ fn help_documents_every_flag() {
         assert!(help.contains(flag), "{flag} is not in --help");
     }
     let help = String::from_utf8(nanogpt(&["sample", "--help"]).stdout).unwrap();
-    for flag in ["--checkpoint", "--seed", "--temperature", "--top-k", "--prompt", "--max-new-tokens"] {
+    for flag in
+        ["--checkpoint", "--seed", "--temperature", "--top-k", "--prompt", "--max-new-tokens", "--kv-cache"]
+    {
         assert!(help.contains(flag), "{flag} is not in sample --help");
     }
 }
@@ -108,6 +110,10 @@ fn train_then_sample_from_the_checkpoint() {
     let last = log.last().unwrap();
     assert!(last.val_loss.is_some_and(|v| v < 27f64.ln()), "{log:?}");
     assert!(last.tokens_seen > 40 * 8, "{last:?}");
+    // Names are ASCII, a byte per prediction: bits per byte is about the loss in bits (the estimate
+    // weighs its batches by their predictions, the val loss averages the batches' means).
+    let (val, bpb) = (last.val_loss.unwrap(), last.val_bpb.expect("nanogpt logs bits per byte"));
+    assert!((bpb - val / std::f64::consts::LN_2).abs() < 0.05, "{last:?}");
 
     let sample = |seed: &str, extra: &[&str]| {
         let output = nanogpt(
@@ -122,6 +128,7 @@ fn train_then_sample_from_the_checkpoint() {
     assert_eq!(first.len(), 5, "{first:?}");
     assert_eq!(first, sample("7", &[]), "same seed, same samples");
     assert_ne!(first, sample("8", &[]), "another seed, other samples");
+    assert_eq!(first, sample("7", &["--kv-cache", "false"]), "the KV cache changes the speed, not the names");
     // A prompt starts every name; top-k 1 is greedy, so every sample is the same.
     let prompted = sample("7", &["--prompt", "ma", "--top-k", "1"]);
     assert!(prompted.iter().all(|l| l.starts_with("ma")), "{prompted:?}");
@@ -275,4 +282,19 @@ fn text_mode_trains_and_continues_a_prompt() {
     let lengths: Vec<usize> =
         samples.split("---------------\n").map(|s| s.strip_suffix('\n').unwrap().chars().count()).collect();
     assert_eq!(lengths, [5 + 40, 5 + 40], "{samples}");
+    // 45 characters outgrow --block-size 32: the cache, then the cropped window, as recomputing gives.
+    let recomputed = nanogpt(&[
+        "sample",
+        "--checkpoint",
+        out.to_str().unwrap(),
+        "--prompt",
+        "Speak",
+        "--max-new-tokens",
+        "40",
+        "--num-samples",
+        "2",
+        "--kv-cache",
+        "false",
+    ]);
+    assert_eq!(String::from_utf8(recomputed.stdout).unwrap(), samples);
 }

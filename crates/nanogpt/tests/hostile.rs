@@ -106,6 +106,7 @@ fn sampling_flags_and_bad_checkpoints_are_one_line() {
     assert_one_line_error(&sample(&run, &["--temperature", "0"]), "--temperature");
     assert_one_line_error(&sample(&run, &["--prompt", "é"]), "é");
     assert_usage_error(&sample(&run, &["--top-k", "-1"]), "--top-k");
+    assert_usage_error(&sample(&run, &["--kv-cache", "maybe"]), "--kv-cache");
     let huge = StageBin::copy_checkpoint(&run, &dir, "huge");
     edit_checkpoint(&huge, |json| json["config"]["config"]["model"]["n_layer"] = 100_000_000_000u64.into());
     assert_one_line_error(&sample(&huge, &[]), "--n-layer 100000000000");
@@ -145,4 +146,11 @@ fn a_full_stdout_is_one_line_and_exit_1() {
 fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
     let run = bin().check_kill(&temp_dir("hostile-kill"), "5");
     assert!(run.join("resume").join("config.json").exists(), "the training state is saved with it");
+}
+
+#[test]
+fn bench_flags_are_one_line() {
+    assert_one_line_error(&nanogpt(&["bench", "--sample-tokens", "100001"]), "--sample-tokens");
+    assert_one_line_error(&nanogpt(&["bench", "--steps", "0"]), "--steps");
+    assert_usage_error(&nanogpt(&["bench", "--sample-tokens", "-1"]), "--sample-tokens");
 }

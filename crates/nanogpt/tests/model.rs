@@ -116,13 +116,35 @@ fn a_short_run_beats_the_bigram() {
         Gpt::new(ModelConfig { vocab_size: data.vocab.len(), ..model_cfg }, &mut PyRandom::new(42), 0.02);
     let mut opt = adamw(&model, &cfg);
     let (mut rng, mut batch) = (PyRandom::new(42), Batch::default());
-    let start = estimate_loss(&model, &data.val, &cfg);
+    let start = estimate_loss(&model, &data.val, &data.token_bytes, &cfg).loss;
     for _ in 0..400 {
         data.train.get_batch(&mut rng, cfg.batch_size, model.config.block_size, &mut batch);
         assert!(train_step(&model, &mut opt, &batch, cfg.grad_clip, &mut rng).is_finite());
     }
-    let val = evaluate(&model, &data.val);
+    let val = evaluate(&model, &data.val, &data.token_bytes);
     assert!((start - 27f64.ln()).abs() < 0.05, "val loss at init {start}");
-    assert!(val < 2.40, "val loss after 400 steps: {val}");
+    assert!(val.loss < 2.40, "val loss after 400 steps: {val:?}");
+    // ASCII names, a byte per character and per end: bits per byte is the loss in bits.
+    assert!((val.bpb - val.loss / std::f64::consts::LN_2).abs() < 1e-12, "{val:?}");
+    TensorTape::clear();
+}
+
+#[test]
+fn bits_per_byte_counts_the_bytes_of_the_text_predicted() {
+    // "aé" over and over: every 4-character window predicts two a's (1 byte each) and two é's (2 bytes
+    // each), so a loss per character of L is L / ln 2 / 1.5 bits per byte.
+    let dir = harness::testdata::temp_dir("bpb");
+    let text = dir.join("input.txt");
+    std::fs::write(&text, "aé".repeat(100)).unwrap();
+    let data = Dataset::text(&text, 4).unwrap();
+    assert_eq!(data.token_bytes, [1, 2, 1], "a, é, BOS");
+    let config = ModelConfig { block_size: 4, vocab_size: data.vocab.len(), ..ModelConfig::default() };
+    let model = Gpt::new(config, &mut PyRandom::new(1), 0.5);
+    let val = evaluate(&model, &data.val, &data.token_bytes);
+    assert!(val.loss > 0.5, "{val:?}");
+    assert!((val.bpb - val.loss / std::f64::consts::LN_2 / 1.5).abs() < 1e-9, "{val:?}");
+    let cfg = TrainConfig { batch_size: 4, eval_iters: 3, ..TrainConfig::default() };
+    let estimate = estimate_loss(&model, &data.val, &data.token_bytes, &cfg);
+    assert!((estimate.bpb - estimate.loss / std::f64::consts::LN_2 / 1.5).abs() < 1e-6, "{estimate:?}");
     TensorTape::clear();
 }

@@ -81,6 +81,7 @@ mod tests {
             elapsed_s: t,
             train_loss: Some(3.0),
             val_loss: val,
+            val_bpb: None,
         }
     }
 

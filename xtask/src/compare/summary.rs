@@ -215,6 +215,7 @@ mod tests {
             elapsed_s: t,
             train_loss: train,
             val_loss: val,
+            val_bpb: None,
         }
     }
 
