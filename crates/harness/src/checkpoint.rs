@@ -402,7 +402,7 @@ fn matches(path: &Path, manifest: &Manifest) -> Result<Vec<u8>, CheckpointError>
             manifest.bytes
         )));
     }
-    let bytes = read(path)?;
+    let bytes = crate::limits::read_file_at_most(path, manifest.bytes).map_err(|e| io_error(path, e))?;
     if bytes.len() as u64 != manifest.bytes || fnv1a64_hex(&bytes) != manifest.fnv1a64 {
         return Err(bad(format!("contents do not match {CONFIG_FILE} (corrupt, or from another save)")));
     }
@@ -523,11 +523,8 @@ fn read_config(path: &Path) -> Result<Vec<u8>, CheckpointError> {
     if len > MAX_CONFIG_BYTES {
         return Err(CheckpointError::NotOurs(path.to_path_buf()));
     }
-    read(path)
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, CheckpointError> {
-    std::fs::read(path).map_err(|e| io_error(path, e))
+    // The length a link to a device reports is no bound: read one byte past the cap at most.
+    crate::limits::read_file_at_most(path, MAX_CONFIG_BYTES).map_err(|e| io_error(path, e))
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> CheckpointError {

@@ -178,8 +178,26 @@ fn conventions(command: clap::Command) -> clap::Command {
     command.args_override_self(true).mut_args(negative).mut_subcommands(conventions)
 }
 
+/// Standard output, whose write errors say where they happened: under `> file` on a full disk, a bare
+/// "No space left on device" would not say which file.
+struct Stdout(std::io::StdoutLock<'static>);
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(on_stdout)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(on_stdout)
+    }
+}
+
+fn on_stdout(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("cannot write to standard output: {e}"))
+}
+
 fn run<S: Stage>(cli: Cli<S>) -> Result<()> {
-    let out = &mut std::io::stdout().lock();
+    let out = &mut Stdout(std::io::stdout().lock());
     match cli.command {
         None => {
             S::validate_sample(&cli.sample)?;

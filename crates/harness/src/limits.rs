@@ -12,6 +12,8 @@
 //!   cannot loop forever.
 
 use std::fmt;
+use std::io::Read;
+use std::path::Path;
 
 /// The memory cap when `/proc/meminfo` cannot be read.
 pub const FALLBACK_CAP: u128 = 8 << 30;
@@ -131,6 +133,22 @@ pub fn human_bytes(bytes: u128) -> String {
         2
     };
     format!("{value:.digits$} {}", UNITS[unit])
+}
+
+/// Reads all of `reader`, refusing more than `cap` bytes: one byte past the cap is read to tell, never
+/// the whole of an endless stream such as `/dev/zero` (whose length, like a pipe's, reads as 0).
+pub fn read_at_most(reader: impl Read, cap: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::other(format!("larger than {}", human_bytes(u128::from(cap)))));
+    }
+    Ok(bytes)
+}
+
+/// [`read_at_most`] of the file (or device, or link target) at `path`.
+pub fn read_file_at_most(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    read_at_most(std::fs::File::open(path)?, cap)
 }
 
 #[cfg(test)]

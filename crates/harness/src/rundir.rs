@@ -87,6 +87,8 @@ pub struct RunDir {
     dir: PathBuf,
     stage: String,
     replacing: Option<Replacing>,
+    /// Whether `create` made the directory: a run that fails before writing anything removes it again.
+    created: bool,
     /// Held for the lock; the kernel releases it when this is dropped or the process dies.
     _lock: File,
 }
@@ -98,14 +100,15 @@ impl RunDir {
     /// its lock. Then takes the lock and removes temporary files killed runs left (`.NAME.tmp-PID` for
     /// those names only).
     pub fn create(dir: &Path, stage: &str) -> Result<RunDir, RunDirError> {
-        match std::fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
+        let created = match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => false,
             Ok(_) => return Err(RunDirError::NotADir(dir.to_path_buf())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(|e| RunDirError::Io(dir.to_path_buf(), e))?
+                std::fs::create_dir_all(dir).map_err(|e| RunDirError::Io(dir.to_path_buf(), e))?;
+                true
             }
             Err(e) => return Err(RunDirError::Io(dir.to_path_buf(), e)),
-        }
+        };
         probe_writable(dir)?;
         check_owned(dir)?; // before the lock file is created: a refused directory gets nothing new
 
@@ -132,7 +135,7 @@ impl RunDir {
             CheckpointError::Io(p, e) => RunDirError::Io(p, e),
             other => RunDirError::Io(dir.to_path_buf(), std::io::Error::other(other.to_string())),
         })?;
-        Ok(RunDir { dir: dir.to_path_buf(), stage: stage.to_owned(), replacing, _lock: lock })
+        Ok(RunDir { dir: dir.to_path_buf(), stage: stage.to_owned(), replacing, created, _lock: lock })
     }
 
     /// The directory.
@@ -174,6 +177,22 @@ impl RunDir {
         let path = self.dir.join(overwrite::checked_name(name)?);
         guard_replace(&path, is_ours)?;
         Ok(path)
+    }
+}
+
+impl Drop for RunDir {
+    /// A directory this run made and left holding nothing but its lock (the run was refused after the
+    /// checks, say a `--text` that could not be read) is removed: a refused run leaves nothing behind.
+    fn drop(&mut self) {
+        if !self.created {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+        if names.len() == 1 && names[0] == LOCK_FILE {
+            let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
+            let _ = std::fs::remove_dir(&self.dir); // only if empty: never anything of the user's
+        }
     }
 }
 

@@ -153,7 +153,10 @@ pub fn is_our_log(path: &Path) -> bool {
     if std::fs::metadata(path).map_or(true, |m| m.len() > crate::limits::MAX_DATA_BYTES) {
         return false;
     }
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(bytes) = crate::limits::read_file_at_most(path, crate::limits::MAX_DATA_BYTES) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(bytes) else { return false };
     if text.is_empty() {
         return true;
     }
@@ -173,7 +176,10 @@ pub fn is_our_log(path: &Path) -> bool {
 
 /// Reads a run log back, every non-blank line a [`Record`]; a bad line is named in the error.
 pub fn read_run_log(path: &Path) -> Result<Vec<Record>, RunLogError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RunLogError::Io(path.to_path_buf(), e))?;
+    let io = |e| RunLogError::Io(path.to_path_buf(), e);
+    let bytes = crate::limits::read_file_at_most(path, crate::limits::MAX_DATA_BYTES).map_err(io)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| io(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

@@ -253,7 +253,7 @@ impl StageBin {
             .stdout(std::process::Stdio::from(full))
             .output()
             .unwrap();
-        assert_one_line_error(&output, "No space left on device");
+        assert_one_line_error(&output, "cannot write to standard output: No space left on device");
     }
 
     /// A run SIGKILLed once it has saved its first checkpoint (evaluating every `eval_interval` steps)

@@ -588,3 +588,20 @@ fn a_rerun_keeps_the_earlier_log_with_the_earlier_checkpoint_until_its_own_first
     drop(run);
     assert_eq!(harness::read_run_log(&dir.join(LOG_FILE)).unwrap()[0].val_loss, Some(4.0));
 }
+
+#[cfg(unix)]
+#[test]
+fn links_to_endless_devices_are_read_one_byte_past_a_cap_at_most() {
+    let dir = fresh("endless");
+    std::os::unix::fs::symlink("/dev/zero", dir.join(CONFIG_FILE)).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join(LOG_FILE)).unwrap();
+    // /dev/zero reports a length of 0: only a bounded read stops.
+    let e = one_line(&checkpoint::load::<Gen>(&dir, STAGE).unwrap_err());
+    assert!(e.contains(CONFIG_FILE), "{e}");
+    let e = one_line(&harness::read_run_log(&dir.join(LOG_FILE)).unwrap_err());
+    assert!(e.contains("larger than 1.00 GiB"), "{e}");
+    assert!(!harness::runlog::is_our_log(&dir.join(LOG_FILE)));
+    let e = limits::read_at_most(std::io::repeat(7), 10).unwrap_err().to_string();
+    assert_eq!(e, "larger than 10 B");
+    assert_eq!(limits::read_at_most(&[1u8, 2, 3][..], 3).unwrap(), [1, 2, 3]);
+}

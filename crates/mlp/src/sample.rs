@@ -21,9 +21,12 @@ pub fn sample(model: &Mlp, vocab: &Vocab, temperature: f64, rng: &mut PyRandom) 
     let (mut context, mut name) = (vec![bos; model.config.block_size], String::new());
     for _ in 0..MAX_LEN {
         let _char = TensorTape::scope();
-        let logits = model.forward(&context, false, None).affine(1.0 / temperature as f32, 0.0); // (1, vocab_size)
-        let probs: Vec<f64> = logits.softmax().data().iter().map(|&p| p as f64).collect();
-        let ix = rng.try_choices(&probs)?;
+        let logits = model.forward(&context, false, None).data(); // (1, vocab_size)
+        // softmax(logits / temperature), unnormalised (`choices` takes weights), in f64 and from the
+        // largest logit down, so that even a tiny temperature divides no number into infinity.
+        let max = logits.iter().fold(f32::NEG_INFINITY, |m, &l| m.max(l));
+        let weights: Vec<f64> = logits.iter().map(|&l| (f64::from(l - max) / temperature).exp()).collect();
+        let ix = rng.try_choices(&weights)?;
         if ix == bos {
             break;
         }

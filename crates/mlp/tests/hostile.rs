@@ -111,7 +111,7 @@ fn a_full_stdout_is_one_line_and_exit_1() {
         .stdout(Stdio::from(full))
         .output()
         .unwrap();
-    assert_one_line_error(&output, "No space left on device");
+    assert_one_line_error(&output, "cannot write to standard output: No space left on device");
     bin().check_full_stdout(&dir);
 }
 

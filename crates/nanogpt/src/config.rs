@@ -249,7 +249,7 @@ impl TrainConfig {
             ("--grad-clip", self.grad_clip),
             ("--init-std", self.init_std),
         ] {
-            ensure!(v.is_finite() && v >= 0.0, "{name} must be a finite number ≥ 0");
+            ensure!(v.is_finite() && v >= 0.0, "{name} must be a finite number ≥ 0 (an f32: at most 3.4e38)");
         }
         for (name, b) in [("--beta1", self.beta1), ("--beta2", self.beta2)] {
             ensure!((0.0..1.0).contains(&b), "{name} must be in [0, 1)");

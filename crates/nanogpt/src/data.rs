@@ -223,7 +223,8 @@ impl Dataset {
 
 /// A file's text: refused in one line if unreadable, not UTF-8, or blank.
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = harness::limits::read_file_at_most(path, harness::limits::MAX_DATA_BYTES)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
             "{} is not UTF-8 text (invalid byte at offset {})",

@@ -154,3 +154,17 @@ fn bench_flags_are_one_line() {
     assert_one_line_error(&nanogpt(&["bench", "--steps", "0"]), "--steps");
     assert_usage_error(&nanogpt(&["bench", "--sample-tokens", "-1"]), "--sample-tokens");
 }
+
+#[test]
+fn an_endless_text_is_one_line() {
+    let dir = temp_dir("hostile-endless");
+    let before = snapshot(&dir);
+    let out = dir.join("run");
+    let train = nanogpt(&["train", "--text", "/dev/zero", "--out", out.to_str().unwrap()]);
+    assert_one_line_error(&train, "larger than 1.00 GiB");
+    assert_one_line_error(
+        &nanogpt(&["bench", "--steps", "1", "--text", "/dev/zero"]),
+        "larger than 1.00 GiB",
+    );
+    assert_unchanged(&dir, &before);
+}

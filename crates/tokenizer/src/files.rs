@@ -100,7 +100,14 @@ pub fn load(path: &Path) -> Result<Tokenizer> {
     if meta.len() > MAX_MODEL_BYTES {
         bail!("{} is not a minbpe model file: {} bytes is far too large for one", file.display(), meta.len());
     }
-    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    // Read one byte past the cap at most: the length of a link to a device is no bound.
+    let mut bytes = Vec::new();
+    std::fs::File::open(&file)
+        .and_then(|f| f.take(MAX_MODEL_BYTES + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.len() as u64 > MAX_MODEL_BYTES {
+        bail!("{} is not a minbpe model file: it is far too large for one", file.display());
+    }
     let text = String::from_utf8(bytes).map_err(|_| {
         anyhow::anyhow!("{} is not a minbpe model file: it is not UTF-8 text", file.display())
     })?;

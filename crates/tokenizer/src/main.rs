@@ -173,7 +173,9 @@ fn encode(args: EncodeArgs) -> Result<()> {
     };
     let mut line = ids.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
     line.push('\n');
-    std::io::stdout().lock().write_all(line.as_bytes())?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(line.as_bytes())?;
+    stdout.flush()?; // now, so that a full disk is an error rather than lost at exit
     Ok(())
 }
 
@@ -186,7 +188,9 @@ fn decode(args: DecodeArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()
         .with_context(|| input_name(args.file.as_deref()))?;
     let bytes = tok.decode(&ids)?;
-    std::io::stdout().lock().write_all(&bytes)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&bytes)?;
+    stdout.flush()?; // now, so that a full disk is an error rather than lost at exit
     Ok(())
 }
 
@@ -194,15 +198,25 @@ fn input_name(file: Option<&Path>) -> String {
     file.map_or_else(|| "standard input".into(), |f| f.display().to_string())
 }
 
-/// The bytes of `file`, or of standard input.
+/// The most bytes of input read: the stages' cap on a data file.
+const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// The bytes of `file`, or of standard input: at most [`MAX_INPUT_BYTES`], read one byte past that at
+/// most (a file's length is no bound for `/dev/zero` or a pipe).
 fn read(file: Option<&Path>) -> Result<Vec<u8>> {
-    match file {
-        Some(f) => std::fs::read(f).with_context(|| format!("cannot read {}", f.display())),
-        None => {
-            let mut bytes = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut bytes).context("cannot read standard input")?;
-            Ok(bytes)
+    let read_at_most = |reader: &mut dyn Read| -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        reader.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
+            return Err(std::io::Error::other("larger than 1 GiB, the most the tokenizer reads"));
         }
+        Ok(bytes)
+    };
+    match file {
+        Some(f) => std::fs::File::open(f)
+            .and_then(|mut f| read_at_most(&mut f))
+            .with_context(|| format!("cannot read {}", f.display())),
+        None => read_at_most(&mut std::io::stdin().lock()).context("cannot read standard input"),
     }
 }
 

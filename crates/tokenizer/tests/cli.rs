@@ -222,3 +222,27 @@ fn files_that_are_not_ours_are_never_overwritten() {
     std::fs::create_dir_all(in_the_way.join("tokenizer.model")).unwrap();
     assert_one_line_error(&train(&in_the_way), "a directory is in the way");
 }
+
+#[test]
+fn endless_inputs_and_a_full_disk_are_one_line() {
+    let (dir, model) = trained("endless", "regex");
+    let link = dir.join("model-link");
+    std::fs::create_dir(&link).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", link.join("tokenizer.model")).unwrap();
+    // /dev/zero reports a length of 0 and never ends: each read stops one byte past its cap.
+    assert_one_line_error(&run(&["encode", "--model", s(&model), "/dev/zero"]), "larger than 1 GiB");
+    assert_one_line_error(&run(&["decode", "--model", s(&model), "/dev/zero"]), "larger than 1 GiB");
+    assert_one_line_error(&run(&["encode", "--model", s(&link), s(&dir.join("input.txt"))]), "too large");
+    for (command, input) in [("encode", "hello"), ("decode", "104 101")] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let mut child = tokenizer()
+            .args([command, "--model", s(&model)])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::from(full))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        assert_one_line_error(&child.wait_with_output().unwrap(), "No space left on device");
+    }
+}
