@@ -204,9 +204,17 @@ impl Dataset {
     /// A plain text file as one stream of `tok`'s token ids, the first 90% of them for training.
     pub fn text_bpe(path: &Path, tok: Tokenizer, block_size: usize) -> Result<Dataset> {
         let text = read_text(path)?;
-        let ids = tok.encode_ordinary(&text).with_context(|| format!("cannot encode {}", path.display()))?;
-        let (train, val) =
-            split_stream(path, ids.into_iter().map(|id| id as usize).collect(), block_size, "tokens")?;
+        // The characters' split (the first 90% of the characters to learn from), each part encoded on
+        // its own: the val text is the character model's to the byte, so bits per byte compare the two.
+        let n = (0.9 * text.chars().count() as f64) as usize;
+        let cut = text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
+        let encode = |part: &str| -> Result<Vec<usize>> {
+            let ids =
+                tok.encode_ordinary(part).with_context(|| format!("cannot encode {}", path.display()))?;
+            Ok(ids.into_iter().map(|id| id as usize).collect())
+        };
+        let (train, val) = (encode(&text[..cut])?, encode(&text[cut..])?);
+        check_parts(path, &train, &val, block_size, "tokens")?;
         let token_bytes = (0..tok.vocab_size() as u32).map(|id| tok.token_bytes(id).map_or(0, <[u8]>::len));
         Ok(Dataset {
             source: Source::Text,
@@ -245,7 +253,13 @@ fn split_stream(
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     let n = (0.9 * tokens.len() as f64) as usize;
     let (train, val) = (tokens[..n].to_vec(), tokens[n..].to_vec());
-    for (name, part) in [("training", &train), ("validation", &val)] {
+    check_parts(path, &train, &val, block_size, what)?;
+    Ok((train, val))
+}
+
+/// Each part must hold more than one window of `block_size` + 1.
+fn check_parts(path: &Path, train: &[usize], val: &[usize], block_size: usize, what: &str) -> Result<()> {
+    for (name, part) in [("training", train), ("validation", val)] {
         ensure!(
             part.len() > block_size,
             "{}: the {name} part has {} {what}, too few for --block-size {block_size}",
@@ -253,7 +267,7 @@ fn split_stream(
             part.len()
         );
     }
-    Ok((train, val))
+    Ok(())
 }
 
 /// The UTF-8 length of each character of `vocab`, and 1 for BOS (a name's end is its newline).

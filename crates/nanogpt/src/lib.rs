@@ -14,6 +14,7 @@ pub mod data;
 pub mod equivalence;
 pub mod export;
 pub mod kv_cache;
+pub mod loss_curve;
 pub mod model;
 pub mod resume;
 pub mod sample;
@@ -82,6 +83,7 @@ impl harness::cli::Stage for Stage {
         match command {
             Extra::Bench(args) => bench::run(&args, out),
             Extra::Attention(args) => args.run(out),
+            Extra::LossCurve(args) => args.run(out),
             Extra::Export(args) => export::run(&args, out),
         }
     }
@@ -95,6 +97,8 @@ pub enum Extra {
     Bench(bench::BenchArgs),
     /// Draw every head's attention weights on one name or snippet of text, as heatmaps.
     Attention(attention_map::AttentionArgs),
+    /// Draw a run's train and val losses against its steps, from its run log.
+    LossCurve(loss_curve::LossCurveArgs),
     /// Write a checkpoint's weights under PyTorch nanoGPT's names (model.py's state_dict), as
     /// FILE.safetensors with a FILE.json config beside it.
     Export(export::ExportArgs),
