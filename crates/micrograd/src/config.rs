@@ -50,21 +50,32 @@ impl ModelConfig {
     /// the batch, the layer's V dot products of V terms and the softmax. Before the data is read a name is
     /// taken to be 16 characters long.
     pub fn check_memory(&self, batch_size: usize) -> Result<()> {
-        self.check_memory_for(batch_size, (batch_size as u128).saturating_mul(CHARS_PER_NAME))
+        let what = format!("--batch-size {batch_size} with {} tokens", self.vocab_size);
+        self.check_memory_for(&what, (batch_size as u128).saturating_mul(CHARS_PER_NAME))
     }
 
     /// [`ModelConfig::check_memory`] for the data at hand: one step's batch holds at most the
-    /// `batch_size` longest training names (a line of two million characters is two million
-    /// predictions in one step).
-    pub fn check_memory_of(&self, batch_size: usize, train: &[Vec<usize>]) -> Result<()> {
+    /// `batch_size` longest training names, and an evaluation one validation name at a time (a line of
+    /// two million characters is two million predictions at once).
+    pub fn check_memory_of(&self, batch_size: usize, train: &[Vec<usize>], val: &[Vec<usize>]) -> Result<()> {
         let mut lengths: Vec<u128> = train.iter().map(|name| name.len() as u128).collect();
         lengths.sort_unstable_by(|a, b| b.cmp(a));
-        self.check_memory_for(batch_size, lengths.iter().take(batch_size).sum())
+        let longest_val = val.iter().map(|name| name.len() as u128).max().unwrap_or(0);
+        lengths.truncate(batch_size);
+        if longest_val > lengths.iter().sum() {
+            lengths = vec![longest_val]; // the evaluation is the larger
+        }
+        let longest = lengths.first().map_or(0, |&n| n.saturating_sub(2)); // [BOS, c1, …, cn, BOS]
+        let what = format!(
+            "--batch-size {batch_size} with {} tokens and names of up to {longest} characters",
+            self.vocab_size
+        );
+        self.check_memory_for(&what, lengths.iter().sum())
     }
 
-    fn check_memory_for(&self, batch_size: usize, chars: u128) -> Result<()> {
+    fn check_memory_for(&self, what: &str, chars: u128) -> Result<()> {
         let v = self.vocab_size as u128;
-        let what = format!("--batch-size {batch_size} with {} tokens", self.vocab_size);
+        let what = what.to_owned();
         let params = limits::sum(&what, &[limits::product(&what, &[v, v])?, v])?;
         let per_char =
             limits::sum(&what, &[limits::product(&what, &[2, v, v])?, limits::product(&what, &[4, v])?])?;

@@ -21,7 +21,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
     let data = Dataset::new(&harness::load_docs(data)?)?;
     let (cfg, v) = (&config.train, data.vocab.len());
     let model_config = ModelConfig { vocab_size: v, ..config.model.clone() };
-    model_config.check_memory_of(cfg.batch_size, &data.train)?; // the longest names, one step's batch
+    model_config.check_memory_of(cfg.batch_size, &data.train, &data.val)?; // the longest names
     writeln!(
         out,
         "words: {} (train {}, val {}, test {}); vocab size: {v}",

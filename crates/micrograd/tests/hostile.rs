@@ -98,3 +98,16 @@ fn bad_out_and_data_paths_touch_nothing() {
 fn a_run_killed_mid_way_leaves_its_last_evaluation_checkpoint() {
     bin().check_kill(&temp_dir("hostile-kill"), "2");
 }
+
+#[test]
+fn a_name_of_two_million_characters_is_refused_before_work() {
+    let dir = temp_dir("hostile-long-line");
+    let data = dir.join("long.txt");
+    let names = std::fs::read_to_string(harness::testdata::ssa_names()).unwrap();
+    let names: Vec<&str> = names.lines().take(200).collect();
+    std::fs::write(&data, format!("{}\n{}\n", names.join("\n"), "a".repeat(2_000_000))).unwrap();
+    let before = snapshot(&dir);
+    let output = train(data.to_str().unwrap(), &dir.join("run"), &[]);
+    assert_one_line_error(&output, "names of up to 2000000 characters needs about");
+    assert_unchanged(&dir, &before); // not even the run directory
+}
