@@ -24,11 +24,13 @@ fn val_points(records: &[Record], x: impl Fn(&Record) -> f64) -> Vec<(f64, f64)>
 }
 
 /// The two panels, each a chart with the same series in the same order (so the same colours).
-pub fn charts(stages: &[(String, Vec<Record>)], refs: &References) -> (LineChart, LineChart) {
+/// With `smoke` (`--quick`), both titles say that the run only checked that everything runs.
+pub fn charts(stages: &[(String, Vec<Record>)], refs: &References, smoke: bool) -> (LineChart, LineChart) {
     let uniform = format!("uniform guess: ln({}) = {:.2}", refs.vocab_size, refs.uniform);
     let counts = format!("count bigram: {:.2}", refs.count_bigram);
+    let prefix = if smoke { "SMOKE TEST (--quick, too few steps to compare): " } else { "" };
     let base = |title: &str, x_label: &str| {
-        LineChart::new(title)
+        LineChart::new(format!("{prefix}{title}"))
             .x_label(x_label)
             .y_label("validation loss (nats per character)")
             .log_x()
@@ -47,12 +49,12 @@ pub fn charts(stages: &[(String, Vec<Record>)], refs: &References) -> (LineChart
 }
 
 /// Draws the figure into `STEM.png` and `STEM.svg`.
-pub fn draw(stages: &[(String, Vec<Record>)], refs: &References, stem: &Path) -> Result<Saved> {
+pub fn draw(stages: &[(String, Vec<Record>)], refs: &References, smoke: bool, stem: &Path) -> Result<Saved> {
     ensure!(
         stages.iter().any(|(_, r)| r.iter().any(|r| r.val_loss.is_some())),
         "no stage logged a validation loss: nothing to plot"
     );
-    let (by_tokens, by_time) = charts(stages, refs);
+    let (by_tokens, by_time) = charts(stages, refs, smoke);
     plot::save_figure(stem, SIZE, |area| {
         let (panels, legend) = area.split_vertically(SIZE.1 - LEGEND_HEIGHT);
         let (left, right) = panels.split_horizontally(SIZE.0 / 2);
@@ -99,7 +101,7 @@ mod tests {
             ("bigram-counts".to_owned(), vec![rec(1, 500, 0.0001, Some(2.45))]),
         ];
         let dir = std::env::temp_dir().join(format!("xtask-figure-{}", std::process::id()));
-        let saved = draw(&stages, &refs, &dir.join("loss")).unwrap();
+        let saved = draw(&stages, &refs, false, &dir.join("loss")).unwrap();
         let png = std::fs::read(&saved.png).unwrap();
         let svg = std::fs::read_to_string(&saved.svg).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
@@ -107,11 +109,17 @@ mod tests {
         let (w, h) = crate::png_size(&png).unwrap();
         assert_eq!((w, h), SIZE);
         assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(!svg.contains("SMOKE TEST"));
         for label in ["tokens seen", "wall-clock seconds", "mlp", "bigram-counts", "uniform guess: ln(27)"] {
             assert!(svg.contains(label), "the SVG lacks {label:?}");
         }
         // No stage with a val loss: an error, not an empty picture.
         let none = vec![("mlp".to_owned(), vec![rec(1, 100, 0.1, None)])];
-        assert!(draw(&none, &refs, &std::env::temp_dir().join("never-written")).is_err());
+        assert!(draw(&none, &refs, false, &std::env::temp_dir().join("never-written")).is_err());
+        // A --quick run says, in both panels' titles, that it only checked that everything runs.
+        let smoke = draw(&stages, &refs, true, &dir.join("smoke")).unwrap();
+        let svg = std::fs::read_to_string(&smoke.svg).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(svg.matches("SMOKE TEST (--quick").count(), 2);
     }
 }

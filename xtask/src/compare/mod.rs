@@ -119,7 +119,7 @@ pub fn compare(root: &Path, opts: &Options) -> Result<Report> {
     let figure = if curves.is_empty() {
         None
     } else {
-        Some(figure::draw(&curves, &references, &opts.out.join("loss"))?)
+        Some(figure::draw(&curves, &references, opts.quick, &opts.out.join("loss"))?)
     };
     let ctx = Context {
         data: opts.data.display().to_string(),

@@ -122,6 +122,13 @@ pub fn render(ctx: &Context, results: &[StageResult]) -> String {
          and measured its loss on the same validation words. Lower is better.\n",
         ctx.budget, ctx.data
     );
+    if ctx.budget == "quick" {
+        let _ = writeln!(
+            md,
+            "**A smoke test.** `--quick` trains each stage for a few steps to check that everything runs; \
+             its losses do not compare the stages. Run `cargo xtask compare` for the comparison.\n"
+        );
+    }
     let _ = writeln!(md, "![validation loss against tokens seen and against time](loss.png)\n");
     let _ = writeln!(
         md,
@@ -291,6 +298,9 @@ mod tests {
         assert!(md.contains("- **microgpt**: error: --steps must be at least 1"), "{md}");
         assert!(md.contains("- **nanogpt**: its crate does not exist yet"), "{md}");
         assert!(md.contains("![validation loss"), "{md}");
+        assert!(md.contains("**A smoke test.**"), "the quick budget says what it is: {md}");
+        let full = render(&Context { budget: "full", ..context() }, &results);
+        assert!(!full.contains("smoke test"), "{full}");
     }
 
     #[test]
