@@ -126,6 +126,13 @@ const JOBS: &[Job] = &[
         stems: &["nanogpt-shakespeare-loss"],
         exts: PNG_SVG,
     },
+    Job {
+        krate: "microgpt",
+        what: "the 1,000 losses over microgpt.py's (microgpt.md)",
+        commands: |dir| vec![argv(&["figure", "--figure", &s(&dir.join("microgpt-parity"))])],
+        stems: &["microgpt-parity"],
+        exts: PNG_SVG,
+    },
 ];
 
 /// Chapter 4's one-minute Shakespeare run: nanoGPT's `shakespeare_char` CPU config made shallower (2

@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod eval_fast;
 pub mod model;
+pub mod parity_figure;
 pub mod sample;
 pub mod train;
 
@@ -36,7 +37,7 @@ impl harness::cli::Stage for Stage {
     type Config = config::Config;
     type Sample = config::SampleConfig;
     type Model = model::Gpt;
-    type Extra = harness::cli::NoExtras;
+    type Extra = Extra;
 
     fn validate(config: &Self::Config) -> Result<()> {
         config.validate()
@@ -73,7 +74,16 @@ impl harness::cli::Stage for Stage {
         sample::print_samples(model, vocab, sample, rng, out)
     }
 
-    fn extra(command: Self::Extra, _out: &mut dyn Write) -> Result<()> {
-        match command {}
+    fn extra(command: Self::Extra, out: &mut dyn Write) -> Result<()> {
+        match command {
+            Extra::Figure(args) => args.run(out),
+        }
     }
+}
+
+/// microgpt's own subcommand.
+#[derive(Debug, clap::Subcommand)]
+pub enum Extra {
+    /// Train the default run and draw its 1,000 losses over microgpt.py's (from the Python's output).
+    Figure(parity_figure::FigureArgs),
 }
