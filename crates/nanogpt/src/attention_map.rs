@@ -23,10 +23,7 @@ pub fn attention_weights(model: &Gpt, idx: &[usize]) -> Vec<Vec<Vec<f32>>> {
     let (_scope, _no_grad) = (TensorTape::scope(), TensorTape::no_grad());
     let (t, c, h) = (idx.len(), model.config.n_embd, model.config.n_head);
     let d = c / h;
-    let mut x = model.wte.embedding(idx, &[1, t]) + model.wpe.narrow(0, 0, t); // (1, T, C)
-    if let Some(ln_e) = &model.ln_e {
-        x = ln_e.forward(x);
-    }
+    let mut x = embedded(model, idx); // (1, T, C)
     let mut maps = Vec::new();
     for block in &model.h {
         let qkv = block.attn.c_attn.forward(block.ln_1.forward(x)); // (1, T, 3C)
@@ -40,14 +37,22 @@ pub fn attention_weights(model: &Gpt, idx: &[usize]) -> Vec<Vec<Vec<f32>>> {
 }
 // ANCHOR_END: attention_weights
 
+/// What the first block reads, as `Gpt::forward` computes it: token and position embeddings (and
+/// microGPT's norm of them). (1, T, C).
+fn embedded(model: &Gpt, idx: &[usize]) -> Tensor {
+    let t = idx.len();
+    let x = model.wte.embedding(idx, &[1, t]) + model.wpe.narrow(0, 0, t);
+    match &model.ln_e {
+        Some(ln_e) => ln_e.forward(x),
+        None => x,
+    }
+}
+
 /// The same weights applied to the values, for the test that they are the model's own: (1, T, C).
 pub fn attend(model: &Gpt, idx: &[usize], layer: usize, weights: &[Vec<f32>]) -> (Tensor, Tensor) {
     let (t, c, h) = (idx.len(), model.config.n_embd, model.config.n_head);
     let d = c / h;
-    let mut x = model.wte.embedding(idx, &[1, t]) + model.wpe.narrow(0, 0, t);
-    if let Some(ln_e) = &model.ln_e {
-        x = ln_e.forward(x);
-    }
+    let mut x = embedded(model, idx);
     for block in &model.h[..layer] {
         x = block.forward(x, &mut Mode::Eval);
     }
