@@ -27,7 +27,10 @@ fn quick_compare_summarises_and_plots_every_stage_that_exists() {
             let Outcome::Trained(t) = &result.outcome else {
                 panic!("{} did not train: {:?}", stage.name, result.outcome)
             };
-            assert!(t.records.iter().any(|r| r.val_loss.is_some()), "{} logged no val loss", stage.name);
+            let val = t.records.iter().rev().find_map(|r| r.val_loss);
+            let val = val.unwrap_or_else(|| panic!("{} logged no val loss", stage.name));
+            // Even the smoke test's budget learns something: below the uniform guess, ln 27.
+            assert!(val < 27f64.ln(), "{}: val {val} is no better than guessing uniformly", stage.name);
             assert!(t.params.is_some_and(|p| p > 0), "{}: no parameter count", stage.name);
             assert_eq!(t.samples.len(), 5, "{}: {:?}", stage.name, t.samples);
             assert!(!row.contains("failed") && !row.contains("missing"), "{row}");
