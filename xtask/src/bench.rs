@@ -21,6 +21,8 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::cargo;
 
+mod batching;
+mod default_runs;
 mod sampling;
 mod tokenizer;
 
@@ -78,11 +80,16 @@ pub fn vm_hwm_kib(status: &str) -> Option<u64> {
 
 /// Runs `cmd` to the end with its output discarded, polling its peak memory. Fails with the last line of
 /// its stderr if it fails.
-pub fn measure(mut cmd: Command) -> Result<Measured> {
+pub fn measure(cmd: Command) -> Result<Measured> {
+    measure_to(cmd, Stdio::null())
+}
+
+/// [`measure`], with the command's standard output going to `stdout` (a file, say).
+pub fn measure_to(mut cmd: Command, stdout: impl Into<Stdio>) -> Result<Measured> {
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
@@ -209,11 +216,16 @@ pub fn claim_out(out: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Runs every benchmark and writes `out/bench.md`.
-pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
+/// Runs every benchmark and writes `out/bench.md`; with `snippets`, also each section as the book's
+/// snippet (`lectures/snippets/bench-*.md`, and `run-STAGE.md` for each stage's default run).
+pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Report> {
+    ensure!(!(quick && snippets), "--snippets records the book's numbers: it cannot be --quick");
     let path = claim_out(out)?;
     let mut md = String::new();
     let mut complete = true;
+    // Where each section starts in `md`, and the snippet it becomes.
+    let mut sections: Vec<(&'static str, usize)> = Vec::new();
+    let mut run_snippets: Vec<(String, String)> = Vec::new();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let _ = writeln!(md, "{BENCH_HEADER}\n");
     let _ = writeln!(
@@ -227,7 +239,22 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
     let built = cargo::build_release(root, &present)?;
     let scratch = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
 
+    // Every stage as a learner first runs it.
+    sections.push(("bench-default-runs", md.len()));
+    let _ = writeln!(md, "## Every stage's default run\n");
+    let runs = default_runs::run_all(&built.binaries, &scratch);
+    md.push_str(&default_runs::table(&runs));
+    md.push('\n');
+    for (krate, run) in &runs {
+        match run {
+            Ok(run) => run_snippets.push((format!("run-{krate}"), default_runs::snippet(run))),
+            Err(_) => complete = false,
+        }
+    }
+
     // Stages' training steps.
+    let mut step_ms: Vec<(&str, (f64, f64))> = Vec::new();
+    sections.push(("bench-steps", md.len()));
     let _ = writeln!(md, "## Training step of every stage's default model\n");
     let _ = writeln!(md, "| stage | ms per step | tokens per step | tokens/s | timed steps |");
     let _ = writeln!(md, "|---|--:|--:|--:|--:|");
@@ -262,6 +289,7 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
                 let _ = writeln!(md, "| {} | too few steps to measure | | | {n} |", b.krate);
             }
             Ok((s_per_step, tokens_per_step)) => {
+                step_ms.push((b.krate, (s_per_step * 1e3, tokens_per_step)));
                 let _ = writeln!(
                     md,
                     "| {} | {:.3} | {:.0} | {} | {n} |",
@@ -283,7 +311,25 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
          ms per step = (time(2N) − time(N)) / N, the times from the run logs.\n"
     );
 
+    // What batching buys.
+    sections.push(("bench-batching", md.len()));
+    let _ = writeln!(md, "## What batching buys\n");
+    let microgpt = step_ms.iter().find(|(k, _)| *k == "microgpt").map(|(_, t)| *t);
+    match built.binaries.get("nanogpt").map(|bin| batching::section(bin, microgpt, quick)) {
+        Some(Ok(section)) => md.push_str(&section),
+        Some(Err(e)) => {
+            complete = false;
+            let _ = writeln!(md, "Not measured: {e:#}");
+        }
+        None => {
+            complete = false;
+            let _ = writeln!(md, "Not measured: nanogpt is missing or does not build.");
+        }
+    }
+    md.push('\n');
+
     // microGPT's 1000 steps.
+    sections.push(("bench-microgpt", md.len()));
     let _ = writeln!(md, "## microGPT, 1000 steps\n");
     let reps = if quick { 1 } else { 5 };
     let steps = if quick { 50 } else { 1000 };
@@ -340,13 +386,14 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
             }
             match std::env::var_os("MICROGPT_PY") {
                 Some(py) => {
-                    let r = time_microgpt_py(root, Path::new(&py), reps, &scratch.join("microgpt-py"));
+                    // Once: it takes minutes.
+                    let r = time_microgpt_py(root, Path::new(&py), 1, &scratch.join("microgpt-py"));
                     match r {
                         Ok(walls) => {
                             let _ = writeln!(
                                 md,
-                                "| `python3 microgpt.py` (the original, {}) | {reps} | {:.2} s | {:.2} s | {:.2} s | |",
-                                Path::new(&py).display(),
+                                "| `python3 microgpt.py` (the original, {}) | 1 | {:.2} s | {:.2} s | {:.2} s | |",
+                                Path::new(&py).file_name().unwrap_or_default().to_string_lossy(),
                                 median(walls.clone()),
                                 walls.iter().copied().fold(f64::INFINITY, f64::min),
                                 walls.iter().copied().fold(0.0, f64::max)
@@ -372,7 +419,9 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
     // The engine's reference models, and PyTorch's.
     let names = names_file(root);
     let bench_steps = if quick { 20 } else { 300 };
-    let _ = writeln!(md, "## Tensor engine reference models (batch 32, on `{}`)\n", names.display());
+    sections.push(("bench-engine", md.len()));
+    let shown_names = names.strip_prefix(root).unwrap_or(&names);
+    let _ = writeln!(md, "## Tensor engine reference models (batch 32, on `{}`)\n", shown_names.display());
     eprintln!("bench: cargo bench -p autograd --bench reference_models");
     let engine = engine_bench(root, &names, bench_steps);
     let torch = torch_bench(root, &names, bench_steps);
@@ -424,6 +473,7 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
     let _ = std::fs::remove_dir_all(&scratch);
 
     // nanogpt's sampling, with and without the KV cache.
+    sections.push(("bench-sampling", md.len()));
     match built.binaries.get("nanogpt").map(|bin| sampling::section(root, bin, quick)) {
         Some(Ok(section)) => md.push_str(&format!("\n{section}")),
         Some(Err(e)) => {
@@ -438,6 +488,7 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
     }
 
     // The tokenizer's training and encoding times.
+    sections.push(("bench-tokenizer", md.len()));
     match tokenizer::section(root, quick) {
         Ok(section) => md.push_str(&format!("\n{section}")),
         Err(e) => {
@@ -447,7 +498,48 @@ pub fn bench(root: &Path, out: &Path, quick: bool) -> Result<Report> {
     }
 
     harness::overwrite::write_guarded(&path, md.as_bytes(), is_our_bench)?;
+    if snippets {
+        ensure!(complete, "some benchmark failed (see {}): no snippet written", path.display());
+        let stamp = format!(
+            "\n*Measured by `cargo xtask bench --snippets` on {}, {}.*\n",
+            crate::snippets::today(),
+            machine()
+        );
+        for (i, &(name, start)) in sections.iter().enumerate() {
+            let end = sections.get(i + 1).map_or(md.len(), |&(_, next)| next);
+            crate::snippets::write(root, name, &(section_body(&md[start..end]) + &stamp))?;
+        }
+        for (name, body) in &run_snippets {
+            crate::snippets::write(root, name, body)?;
+        }
+        eprintln!(
+            "bench: wrote {} snippets into {}",
+            sections.len() + run_snippets.len(),
+            crate::snippets::DIR
+        );
+    }
     Ok(Report { markdown: md, path, complete })
+}
+
+/// A section of bench.md without its `## heading`, trimmed to end in one newline.
+fn section_body(section: &str) -> String {
+    let body = section.trim_start_matches('\n');
+    let body =
+        if body.starts_with("## ") { body.split_once('\n').map_or("", |(_, rest)| rest) } else { body };
+    format!("{}\n", body.trim())
+}
+
+/// The machine, as a snippet names it: the CPU model (from /proc/cpuinfo where there is one) and cores.
+pub fn machine() -> String {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("model name"))?;
+        Some(line.split_once(':')?.1.trim().to_string())
+    });
+    match cpu {
+        Some(cpu) => format!("{threads} cores of an {cpu}"),
+        None => format!("{threads} cores"),
+    }
 }
 
 /// `cargo bench -p autograd --bench reference_models -- --steps N`, on `names`.
@@ -520,7 +612,7 @@ mod tests {
         let e = claim_out(&file).unwrap_err().to_string();
         assert!(e.contains("is a file, not a directory") && !e.contains('\n'), "{e}");
         std::fs::write(dir.join("bench.md"), "my notes").unwrap();
-        let e = bench(Path::new("/nonexistent-root"), &dir, true).unwrap_err().to_string();
+        let e = bench(Path::new("/nonexistent-root"), &dir, true, false).unwrap_err().to_string();
         assert!(e.starts_with("refusing to overwrite"), "{e}");
         assert_eq!(std::fs::read_to_string(dir.join("bench.md")).unwrap(), "my notes");
         std::fs::write(dir.join("bench.md"), format!("{BENCH_HEADER}\n")).unwrap();

@@ -208,7 +208,7 @@ pub fn figures(root: &Path, out: &Path) -> Result<Report> {
 /// The README's comparison, copied from the last full `cargo xtask compare`. Its x axis is wall-clock
 /// seconds, so no run reproduces it byte for byte, and the README's table quotes the run it came from:
 /// without a full comparison in `runs/compare` the committed figure stays as it is.
-fn compare_figure(root: &Path, out: &Path) -> String {
+pub fn compare_figure(root: &Path, out: &Path) -> String {
     let from = root.join("runs").join("compare");
     let to = out.join("compare-loss");
     let present = ["png", "svg"].iter().all(|ext| out.join(format!("compare-loss.{ext}")).is_file());

@@ -240,27 +240,54 @@ fn first_difference(a: &str, b: &str) -> Option<usize> {
     Some(same + 1)
 }
 
-/// Rewrites every chapter's listings from the crates (and turns `{{#include}}` fences into listings).
-/// Returns the chapters changed, and the problems found (a listing whose source is missing).
+/// Rewrites every chapter's listings from the crates (and turns `{{#include}}` fences into listings),
+/// and every snippet copy in the chapters and the README from `lectures/snippets/`. Returns the files
+/// changed, and the problems found (a listing whose source is missing, an unknown snippet).
 pub fn sync_book(book: &Path) -> Result<(Vec<PathBuf>, Vec<Problem>)> {
     let (src, root) = (book.join("src"), book.parent().unwrap_or(Path::new(".")));
+    let snippets = Snippets::load(root)?;
     let (mut changed, mut problems) = (Vec::new(), Vec::new());
-    for chapter in markdown_files(&src)? {
-        let text = fs::read_to_string(&chapter)?;
-        let dir = chapter.parent().unwrap_or(&src);
+    for file in book_files(root, &src)? {
+        let text = fs::read_to_string(&file)?;
+        let dir = file.parent().unwrap_or(&src);
         let (synced, found) = crate::listings::sync(root, dir.strip_prefix(root).unwrap_or(dir), &text);
-        let rel = chapter.strip_prefix(root).unwrap_or(&chapter).to_path_buf();
-        problems.extend(found.into_iter().map(|(line, message)| Problem {
+        let (synced, _, quoted) = crate::snippets::sync(&synced, &|name| snippets.body(name));
+        let rel = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        problems.extend(found.into_iter().chain(quoted).map(|(line, message)| Problem {
             chapter: rel.clone(),
             line,
             message,
         }));
         if synced != text {
-            fs::write(&chapter, synced).with_context(|| format!("cannot write {}", chapter.display()))?;
+            fs::write(&file, synced).with_context(|| format!("cannot write {}", file.display()))?;
             changed.push(rel);
         }
     }
     Ok((changed, problems))
+}
+
+/// The files that may quote code or snippets: every chapter, and the README beside the book.
+fn book_files(root: &Path, src: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = markdown_files(src)?;
+    let readme = root.join("README.md");
+    if readme.is_file() {
+        files.push(readme);
+    }
+    Ok(files)
+}
+
+/// The snippets' bodies, read once.
+struct Snippets(Vec<(String, String)>);
+
+impl Snippets {
+    fn load(root: &Path) -> Result<Snippets> {
+        let found = crate::snippets::load(root)?;
+        Ok(Snippets(found.into_iter().filter_map(|(name, s)| Some((name, s.ok()?.body))).collect()))
+    }
+
+    fn body(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, body)| body.clone())
+    }
 }
 
 /// Checks the whole book at `book` (the directory holding `book.toml` and `src/`): the summary's links
@@ -280,8 +307,13 @@ pub fn check_book(book: &Path, shown_from: &Path) -> Result<Vec<Problem>> {
         });
     }
     let root = book.parent().unwrap_or(Path::new("."));
-    for chapter in markdown_files(&src)? {
-        problems.extend(check_chapter(&chapter, &shown(&chapter))?);
+    let snippets = Snippets::load(root)?;
+    let mut quoted = Vec::new();
+    for chapter in book_files(root, &src)? {
+        let is_chapter = chapter.starts_with(&src);
+        if is_chapter {
+            problems.extend(check_chapter(&chapter, &shown(&chapter))?);
+        }
         let text = fs::read_to_string(&chapter)?;
         let dir = chapter.parent().unwrap_or(&src);
         let dir = dir.strip_prefix(root).unwrap_or(dir);
@@ -294,9 +326,23 @@ pub fn check_book(book: &Path, shown_from: &Path) -> Result<Vec<Problem>> {
                 "a listing differs from its source: run `cargo xtask lectures --sync`".into(),
             ));
         }
-        for (line, tag) in crate::listings::stray_html(&text) {
-            problems.push(problem(line, format!("mdBook reads `{tag}>` as HTML: put it in backticks")));
+        let (with_snippets, names, snippet_problems) = crate::snippets::sync(&text, &|n| snippets.body(n));
+        quoted.extend(names);
+        problems.extend(snippet_problems.into_iter().map(|(line, m)| problem(line, m)));
+        if let Some(line) = first_difference(&text, &with_snippets) {
+            problems.push(problem(
+                line,
+                "a snippet's copy differs from lectures/snippets: run `cargo xtask lectures --sync`".into(),
+            ));
         }
+        if is_chapter {
+            for (line, tag) in crate::listings::stray_html(&text) {
+                problems.push(problem(line, format!("mdBook reads `{tag}>` as HTML: put it in backticks")));
+            }
+        }
+    }
+    for (file, message) in crate::snippets::check_files(root, &quoted)? {
+        problems.push(Problem { chapter: file, line: 1, message });
     }
     // An anchor no chapter includes is a listing that was dropped from the book, or a typo.
     if let Some(root) = book.parent().filter(|root| root.join("crates").is_dir()) {

@@ -7,6 +7,7 @@
 //!
 //! - [`lectures`]: `lectures --check` and `--sync`: every listing matches the crates, every include resolves.
 //! - [`listings`]: the code blocks chapters copy from the crates.
+//! - [`snippets`]: the numbers chapters and the README copy from the commands that measure them.
 //! - [`diff`]: `diff A B`, what stage B adds over stage A.
 //! - [`shown`]: which lines of the crates the chapters show.
 //! - [`compare`]: `compare`, every stage on the same data, one figure and one table.
@@ -29,6 +30,7 @@ pub mod listings;
 pub mod owned;
 pub mod runner;
 pub mod shown;
+pub mod snippets;
 
 /// The workspace root: xtask always lives one directory below it, whatever the current directory.
 pub fn workspace_root() -> PathBuf {

@@ -25,11 +25,14 @@ enum Command {
     /// Work on the book in lectures/.
     Lectures {
         /// Check that every listing in the chapters equals the code it names, that every source and
-        /// anchor exists and every anchor is shown, that no prose reads as HTML to mdBook, and that every
-        /// chapter SUMMARY.md lists exists. Exits 1 listing what is wrong.
+        /// anchor exists and every anchor is shown, that every quoted snippet (chapters and README)
+        /// equals its file in lectures/snippets and was measured with today's code and data, that no
+        /// prose reads as HTML to mdBook, and that every chapter SUMMARY.md lists exists. Exits 1
+        /// listing what is wrong.
         #[arg(long, required_unless_present = "sync", conflicts_with = "sync")]
         check: bool,
-        /// Rewrite every listing from the code it names (and turn `{{#include}}` fences into listings).
+        /// Rewrite every listing from the code it names (and turn `{{#include}}` fences into listings),
+        /// and every quoted snippet from lectures/snippets.
         #[arg(long)]
         sync: bool,
     },
@@ -64,6 +67,11 @@ enum Command {
         /// Only these stages, comma-separated (e.g. `bigram,mlp`; `bigram` is both bigram stages).
         #[arg(long, value_delimiter = ',')]
         stages: Option<Vec<String>>,
+        /// Also write the table as the book's snippet (lectures/snippets/compare-summary.md, quoted by
+        /// the README) and the figure into lectures/src/figures: the full comparison only, on the
+        /// repo's data, into the default --out. Run it on an idle machine.
+        #[arg(long, conflicts_with_all = ["data", "out", "quick", "stages"])]
+        snippets: bool,
     },
     /// Measure performance in one place: ms per training step of every stage, microGPT's 1000 steps
     /// (median wall time, peak memory), the tensor engine's reference models, and PyTorch's where it
@@ -73,8 +81,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Fewer steps and repetitions: checks that the benchmark runs, not a measurement.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "snippets")]
         quick: bool,
+        /// Also write each table as the book's snippet (lectures/snippets/bench-*.md, run-*.md), to be
+        /// copied into the chapters and README by `cargo xtask lectures --sync`. Run it on an idle machine.
+        #[arg(long)]
+        snippets: bool,
     },
     /// Regenerate every figure the lectures show, into lectures/src/figures (or --out).
     Figures {
@@ -128,7 +140,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("lectures: {} problem(s)", problems.len());
             Ok(ExitCode::FAILURE)
         }
-        Command::Compare { data, out, quick, stages } => {
+        Command::Compare { data, out, quick, stages, snippets } => {
             let opts = compare::Options {
                 data: data.unwrap_or_else(|| root.join("data").join("names.txt")),
                 out: out.unwrap_or_else(|| root.join("runs").join("compare")),
@@ -151,11 +163,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("wrote {} and {}", fig.png.display(), fig.svg.display());
             }
             println!("wrote {}", report.summary.display());
+            if snippets && report.all_trained() {
+                println!("wrote {}", compare::write_snippet(&root, &report)?.display());
+                println!(
+                    "{}",
+                    figures::compare_figure(&root, &root.join("lectures").join("src").join("figures"))
+                );
+            } else if snippets {
+                println!("a stage failed: no snippet written");
+            }
             Ok(if report.all_trained() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Bench { out, quick } => {
+        Command::Bench { out, quick, snippets } => {
             let out = out.unwrap_or_else(|| root.join("runs").join("bench"));
-            let report = bench::bench(&root, &out, quick)?;
+            let report = bench::bench(&root, &out, quick, snippets)?;
             print!("{}", report.markdown);
             println!("wrote {}", report.path.display());
             Ok(if report.complete { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -139,3 +139,51 @@ fn a_summary_entry_without_a_chapter_file_is_reported() {
     assert_eq!((problems[0].chapter.as_path(), problems[0].line), (Path::new("lectures/src/SUMMARY.md"), 4));
     assert!(problems[0].message.contains("later.md"));
 }
+
+#[test]
+fn a_drifted_snippet_a_stale_one_and_an_unquoted_one_fail_the_check() {
+    let dir = scratch("snippets");
+    write(&dir.join("crates/autograd/src/lib.rs"), "pub fn engine() {}\n");
+    xtask::snippets::write(&dir, "bench-steps", "| ms per step |\n|--:|\n| 8.2 |\n").unwrap();
+    let quoting = |value: &str| {
+        format!(
+            "# Chapter\n\nThe step:\n\n<!-- snippet: bench-steps -->\n| ms per step |\n|--:|\n| {value} |\n<!-- end snippet -->\n"
+        )
+    };
+    book(&dir, &quoting("8.2"));
+    assert_eq!(check_book(&dir.join("lectures"), &dir).unwrap(), []);
+
+    // A number typed over the measured one.
+    book(&dir, &quoting("7.0"));
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].line, 8, "the first line that differs");
+    assert!(
+        problems[0].message.contains("snippet") && problems[0].message.contains("--sync"),
+        "{problems:?}"
+    );
+    let (changed, found) = xtask::lectures::sync_book(&dir.join("lectures")).unwrap();
+    assert_eq!((changed.len(), found.len()), (1, 0), "{found:?}");
+    assert_eq!(check_book(&dir.join("lectures"), &dir).unwrap(), []);
+
+    // The README quotes snippets too, and is checked the same way.
+    write(&dir.join("README.md"), &quoting("9.9").replace("# Chapter", "# Readme"));
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert!(problems.len() == 1 && problems[0].chapter == Path::new("README.md"), "{problems:?}");
+    fs::remove_file(dir.join("README.md")).unwrap();
+
+    // The engine changed after the measurement: the numbers may be stale.
+    write(&dir.join("crates/autograd/src/lib.rs"), "pub fn engine() { faster() }\n");
+    let problems = check_book(&dir.join("lectures"), &dir).unwrap();
+    assert!(problems.len() == 1 && problems[0].message.contains("rerun `cargo xtask bench"), "{problems:?}");
+
+    // Remeasured, it passes again; a snippet no file quotes, and a marker naming none, fail.
+    xtask::snippets::write(&dir, "bench-steps", "| ms per step |\n|--:|\n| 8.2 |\n").unwrap();
+    xtask::snippets::write(&dir, "bench-engine", "| x |\n").unwrap();
+    book(&dir, &(quoting("8.2") + "\n<!-- snippet: bench-nothing -->\n<!-- end snippet -->\n"));
+    let problems: Vec<String> =
+        check_book(&dir.join("lectures"), &dir).unwrap().iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("bench-engine is quoted by no chapter")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("no snippet bench-nothing")), "{problems:?}");
+}

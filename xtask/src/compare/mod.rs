@@ -131,6 +131,31 @@ pub fn compare(root: &Path, opts: &Options) -> Result<Report> {
     Ok(Report { results, summary: summary_path, figure })
 }
 
+/// Writes the full comparison's table, references and samples (its summary.md without the title, the
+/// opening and the figure, which the README shows itself) as the book's `compare-summary` snippet.
+pub fn write_snippet(root: &Path, report: &Report) -> Result<PathBuf> {
+    let summary = std::fs::read_to_string(&report.summary)?;
+    let Some((_, rest)) = summary.split_once("](loss.png)\n") else {
+        bail!("{} has no figure line: not a summary compare wrote", report.summary.display());
+    };
+    let training: f64 = report
+        .results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Trained(t) => summary::Totals::of(&t.records).map(|t| t.elapsed_s),
+            _ => None,
+        })
+        .sum();
+    let body = format!(
+        "{}\n\n*Measured by `cargo xtask compare --snippets` on {} ({} of training in all), {}.*\n",
+        rest.trim().replace("## Samples", "**Samples**"),
+        crate::snippets::today(),
+        summary::duration(training),
+        crate::bench::machine()
+    );
+    crate::snippets::write(root, "compare-summary", &body)
+}
+
 /// Trains one run with its budget; returns its run log.
 fn train(bin: &Path, run: &Run, opts: &Options) -> Result<Vec<harness::Record>> {
     let dir = opts.out.join(run.krate);
