@@ -163,14 +163,10 @@ pub fn parse_torch_ref(stdout: &str) -> Vec<ModelTime> {
         .collect()
 }
 
-/// The names file both the engine bench and PyTorch time on: makemore's (`MAKEMORE_NAMES`, or
-/// `../shared/data/names.txt`), else the repo's.
+/// The names file both the engine bench and PyTorch time on.
 fn names_file(root: &Path) -> PathBuf {
-    if let Some(p) = std::env::var_os("MAKEMORE_NAMES") {
-        return PathBuf::from(p);
-    }
-    let shared = root.join("..").join("shared").join("data").join("names.txt");
-    if shared.is_file() { shared } else { root.join("data").join("names.txt") }
+    // The repo's own names, which every learner has and the snippets' fingerprint covers.
+    root.join("data").join("names.txt")
 }
 
 /// Trains `bin` for `steps` steps into `dir`, returning the training time its run log records.
@@ -243,11 +239,12 @@ pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Rep
     sections.push(("bench-default-runs", md.len()));
     let _ = writeln!(md, "## Every stage's default run\n");
     let runs = default_runs::run_all(&built.binaries, &scratch);
+    let when = format!("{}, {}", crate::snippets::today(), machine());
     md.push_str(&default_runs::table(&runs));
     md.push('\n');
     for (krate, run) in &runs {
         match run {
-            Ok(run) => run_snippets.push((format!("run-{krate}"), default_runs::snippet(run))),
+            Ok(run) => run_snippets.push((format!("run-{krate}"), default_runs::snippet(run, &when))),
             Err(_) => complete = false,
         }
     }
@@ -463,7 +460,8 @@ pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Rep
         Ok(_) => {
             let _ = writeln!(
                 md,
-                "\nPyTorch: `../shared/bench/torch_ref.py` ({bench_steps} steps, 2 threads), run in this session."
+                "\nPyTorch: `../shared/bench/torch_ref.py` ({bench_steps} steps, 2 threads), run in this session; \
+                 both train on the repo's `data/names.txt`."
             );
         }
         Err(why) => {

@@ -22,6 +22,9 @@ struct Job {
     /// The figures the chapters show, copied from the scratch directory: `{stem}.{ext}` for each of `exts`.
     stems: &'static [&'static str],
     exts: &'static [&'static str],
+    /// The book's snippet this job's first command (a training run) measures, if any: how that run
+    /// ends, its training time and its wall time (see [`crate::snippets`]).
+    snippet: Option<&'static str>,
 }
 
 fn s(p: &Path) -> String {
@@ -53,6 +56,7 @@ const JOBS: &[Job] = &[
         stems: &["expression", "neuron"],
         // The DOT text is ours; the SVG is Graphviz's rendering of it.
         exts: &["dot", "svg"],
+        snippet: None,
     },
     Job {
         krate: "micrograd",
@@ -60,6 +64,7 @@ const JOBS: &[Job] = &[
         commands: |dir| vec![argv(&["moons", "--out", &s(dir)])],
         stems: &["moons"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "bigram",
@@ -67,6 +72,7 @@ const JOBS: &[Job] = &[
         commands: |dir| vec![argv(&["heatmap", "--figure", &s(&dir.join("bigram-heatmap"))])],
         stems: &["bigram-heatmap"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "mlp",
@@ -74,6 +80,7 @@ const JOBS: &[Job] = &[
         commands: |dir| vec![argv(&["lr-find", "--figure", &s(&dir.join("mlp-lr-find"))])],
         stems: &["mlp-lr-find"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "mlp",
@@ -83,6 +90,7 @@ const JOBS: &[Job] = &[
         // Its embedding is C[:, 0..2] of ten dimensions; the chapter shows the 2-D run's instead.
         stems: &["mlp-loss", "mlp-activations", "mlp-activations-init"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "mlp",
@@ -90,6 +98,7 @@ const JOBS: &[Job] = &[
         commands: |dir| mlp_run(dir, &["--n-embd", "2"], "mlp"),
         stems: &["mlp-embedding"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "mlp",
@@ -97,6 +106,7 @@ const JOBS: &[Job] = &[
         commands: |dir| mlp_run(dir, &["--scale-output", "--kaiming", "--batchnorm"], "mlp-fixed"),
         stems: &["mlp-fixed-activations-init"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "nanogpt",
@@ -111,6 +121,7 @@ const JOBS: &[Job] = &[
         },
         stems: &["nanogpt-attention"],
         exts: PNG_SVG,
+        snippet: None,
     },
     Job {
         krate: "nanogpt",
@@ -125,6 +136,7 @@ const JOBS: &[Job] = &[
         },
         stems: &["nanogpt-shakespeare-loss"],
         exts: PNG_SVG,
+        snippet: Some("figures-shakespeare-minute"),
     },
     Job {
         krate: "microgpt",
@@ -132,6 +144,7 @@ const JOBS: &[Job] = &[
         commands: |dir| vec![argv(&["figure", "--figure", &s(&dir.join("microgpt-parity"))])],
         stems: &["microgpt-parity"],
         exts: PNG_SVG,
+        snippet: None,
     },
 ];
 
@@ -267,9 +280,14 @@ fn copy_all(root: &Path, files: &[(PathBuf, PathBuf)]) -> Result<Vec<PathBuf>> {
 /// promised into `out`. Returns the files written.
 fn run_job(root: &Path, bin: &Path, job: &Job, scratch: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let mut first: Option<(Vec<String>, String, f64)> = None;
     for args in (job.commands)(scratch) {
+        let start = std::time::Instant::now();
         let output = Command::new(bin).args(&args).current_dir(root).stdin(Stdio::null()).output()?;
         let stdout = String::from_utf8_lossy(&output.stdout);
+        if first.is_none() {
+            first = Some((args.clone(), stdout.to_string(), start.elapsed().as_secs_f64()));
+        }
         // The losses a training run ends with are the numbers the chapters quote: show them.
         for line in stdout.lines().filter(|l| l.starts_with("train loss")) {
             eprintln!("figures: `{} {}`: {line}", job.krate, args[0]);
@@ -292,7 +310,50 @@ fn run_job(root: &Path, bin: &Path, job: &Job, scratch: &Path, out: &Path) -> Re
             files.push((from, to));
         }
     }
-    copy_all(root, &files)
+    let written = copy_all(root, &files)?;
+    if let (Some(name), Some((args, stdout, wall))) = (job.snippet, first) {
+        write_run_snippet(root, name, job.krate, &args, &stdout, wall, scratch)?;
+    }
+    Ok(written)
+}
+
+/// A training run's snippet: the command as a learner types it, the last lines it printed (its final
+/// losses), its training time from the run log and its wall time.
+fn write_run_snippet(
+    root: &Path,
+    name: &str,
+    krate: &str,
+    args: &[String],
+    stdout: &str,
+    wall: f64,
+    scratch: &Path,
+) -> Result<()> {
+    let log = harness::read_run_log(&scratch.join("run").join(harness::runlog::LOG_FILE))?;
+    let training = log.last().map_or(0.0, |r| r.elapsed_s);
+    // The learner's command: the scratch --out is theirs to choose.
+    let mut shown = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--out" {
+            it.next();
+            shown.push(format!("--out runs/{krate}"));
+        } else {
+            shown.push(a.clone());
+        }
+    }
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(3)..];
+    let body = format!(
+        "```text\n$ cargo run --release -p {krate} -- {}\n…\n{}\n```\n\n*{training:.1} s of training \
+         ({wall:.1} s in all, with reading the text and the final evaluation): `cargo xtask figures` on {}, \
+         {}.*\n",
+        shown.join(" "),
+        tail.join("\n"),
+        crate::snippets::today(),
+        crate::bench::machine()
+    );
+    crate::snippets::write(root, name, &body)?;
+    Ok(())
 }
 
 #[cfg(test)]

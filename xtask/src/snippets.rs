@@ -56,6 +56,9 @@ pub struct Spec {
 const BENCH: &str = "cargo xtask bench --snippets";
 const BENCH_INPUTS: &[&[&str]] =
     &[ENGINE, STAGES, &["crates/autograd/benches", "xtask/src/bench.rs", "xtask/src/bench"]];
+const FIGURES: &str = "cargo xtask figures";
+const FIGURES_INPUTS: &[&[&str]] =
+    &[ENGINE, &["crates/nanogpt/src", "data/shakespeare.txt", "xtask/src/figures.rs"]];
 const COMPARE: &str = "cargo xtask compare --snippets";
 const COMPARE_INPUTS: &[&[&str]] = &[ENGINE, STAGES, &["xtask/src/compare"]];
 
@@ -75,6 +78,7 @@ pub const SPECS: &[Spec] = &[
     Spec { name: "run-nanogpt", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "run-microgpt", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "compare-summary", command: COMPARE, inputs: COMPARE_INPUTS },
+    Spec { name: "figures-shakespeare-minute", command: FIGURES, inputs: FIGURES_INPUTS },
 ];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {

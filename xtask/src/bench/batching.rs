@@ -78,9 +78,9 @@ pub fn section(bin: &Path, microgpt: Option<(f64, f64)>, quick: bool) -> Result<
     }
     let _ = writeln!(
         md,
-        "\nmicrogpt from the step table above; the others from `nanogpt bench` ({steps} timed steps after 20 \
-         untimed, default model {}). A name fills about 7 of a row's 16 positions: predictions count only \
-         the real ones.",
+        "\nmicrogpt's step from its own run log (runs of N and 2N steps, `cargo xtask bench`'s step \
+         table); the others from `nanogpt bench` ({steps} timed steps after 20 untimed, the default \
+         model {}). A name fills about 7 of a row's 16 positions: predictions count only the real ones.",
         steps / 5
     );
     Ok(md)

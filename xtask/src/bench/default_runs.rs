@@ -103,8 +103,8 @@ fn what(krate: &str) -> &'static str {
 }
 
 /// The snippet of one run: the command, its time, and what it printed, shortened to its first four
-/// lines, the three before the samples and the first samples.
-pub fn snippet(run: &DefaultRun) -> String {
+/// lines, the three before the samples and the first samples. `when` says when and on what machine.
+pub fn snippet(run: &DefaultRun, when: &str) -> String {
     let lines: Vec<&str> = run.stdout.lines().collect();
     let marker = lines.iter().position(|l| l.starts_with("--- "));
     let mut shown: Vec<&str> = Vec::new();
@@ -128,7 +128,7 @@ pub fn snippet(run: &DefaultRun) -> String {
         None => shown.extend(&lines),
     }
     format!(
-        "```text\n$ cargo run --release -p {}\n{}\n```\n\n*That run took {:.2} s here (`cargo xtask bench --snippets`).*\n",
+        "```text\n$ cargo run --release -p {}\n{}\n```\n\n*That run took {:.2} s (`cargo xtask bench --snippets` on {when}).*\n",
         run.krate,
         shown.join("\n"),
         run.measured.wall.as_secs_f64()
@@ -156,7 +156,7 @@ mod tests {
             stdout,
             val_loss: None,
         };
-        let s = snippet(&run);
+        let s = snippet(&run, "today");
         let body: Vec<&str> = s.lines().collect();
         assert_eq!(body[1], "$ cargo run --release -p mlp");
         let start =
@@ -165,7 +165,7 @@ mod tests {
         assert_eq!(body[10], "--- samples ---");
         assert_eq!(body[20], "sample 10: n10");
         assert_eq!(body[21], "…");
-        assert!(s.contains("took 1.50 s"), "{s}");
+        assert!(s.contains("took 1.50 s (`cargo xtask bench --snippets` on today)"), "{s}");
     }
 
     #[test]
@@ -176,7 +176,8 @@ mod tests {
             stdout: "x\ny\n--- samples ---\nsample  1: a\n".into(),
             val_loss: Some(2.25),
         };
-        assert!(snippet(&run).contains("x\ny\n--- samples ---\nsample  1: a\n```"), "{}", snippet(&run));
+        let s = snippet(&run, "today");
+        assert!(s.contains("x\ny\n--- samples ---\nsample  1: a\n```"), "{s}");
         assert!(table(&[("bigram", Ok(run))]).contains("| 2.2500 | 0.01 s | 2.0 MiB |"));
     }
 }
