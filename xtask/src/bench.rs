@@ -545,7 +545,8 @@ fn engine_bench(root: &Path, names: &Path, steps: usize) -> Result<Vec<ModelTime
     let output = cargo::cargo()
         .current_dir(root)
         .args(["bench", "-p", "autograd", "--bench", "reference_models", "--", "--steps", &steps.to_string()])
-        .env("MAKEMORE_NAMES", names)
+        .arg("--data")
+        .arg(names)
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run cargo bench")?;

@@ -2,9 +2,10 @@
 //! `cargo xtask bench` runs this and PyTorch's `shared/bench/torch_ref.py` in the same session and
 //! puts the two side by side.
 //!
-//! Options (after `--`): `--steps N` (default 300, as the PyTorch script), `--only mlp|gpt`, `--long N`
-//! to also run N more transformer steps and report whether memory grew, `--kernels plain|fast` (default
-//! fast) to time the engine's plain kernels instead of its fast ones.
+//! Options (after `--`): `--data FILE` (default: the repo's `data/names.txt`), `--steps N` (default 300,
+//! as the PyTorch script), `--only mlp|gpt`, `--long N` to also run N more transformer steps and report
+//! whether memory grew, `--kernels plain|fast` (default fast) to time the engine's plain kernels instead
+//! of its fast ones.
 #![forbid(unsafe_code)]
 
 mod models;
@@ -14,11 +15,11 @@ use std::path::PathBuf;
 use autograd::Kernels;
 use models::{Report, bench_mlp, bench_transformer};
 
+/// `--data FILE`, else the repo's names. (A flag, not an environment variable: the stages' build scripts
+/// watch `MAKEMORE_NAMES`, and setting it here would make the next release build rebuild them.)
 fn names_path() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("MAKEMORE_NAMES") {
-        return Some(PathBuf::from(p));
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/names.txt");
+    let data = std::env::args().skip_while(|a| a != "--data").nth(1).map(PathBuf::from);
+    let p = data.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/names.txt"));
     p.exists().then_some(p)
 }
 
@@ -27,7 +28,7 @@ fn load_docs() -> (Vec<Vec<usize>>, usize) {
     let text = match names_path().map(std::fs::read_to_string) {
         Some(Ok(text)) => text,
         _ => {
-            eprintln!("note: makemore's names.txt not found (set MAKEMORE_NAMES); timing on synthetic names");
+            eprintln!("note: no names file (give --data FILE); timing on synthetic names");
             let mut rng = models::SplitMix(7);
             (0..32_033)
                 .map(|_| {
