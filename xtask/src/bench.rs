@@ -50,10 +50,14 @@ const STEP_BENCHES: &[StepBench] = &[
     },
     StepBench {
         krate: "microgpt",
-        steps: (500, 20),
+        // A step is about 0.1 ms: thousands of them, or the difference of the two runs is noise.
+        steps: (3000, 20),
         no_eval: |_| vec!["--eval-interval".into(), "0".into()],
     },
 ];
+
+/// How many times each stage runs its N and 2N steps; the step time comes from the medians.
+const STEP_ROUNDS: usize = 3;
 
 /// What `bench` produced.
 #[derive(Debug)]
@@ -267,10 +271,19 @@ pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Rep
         };
         let n = if quick { b.steps.1 } else { b.steps.0 };
         let no_eval = (b.no_eval)(n);
-        eprintln!("bench: {} ({n} and {} steps)", b.krate, 2 * n);
+        let rounds = if quick { 1 } else { STEP_ROUNDS };
+        eprintln!("bench: {} ({n} and {} steps, {rounds} rounds)", b.krate, 2 * n);
         let dir = scratch.join(b.krate);
-        let timed = logged_train_time(bin, b, n, &no_eval, &dir.join("short")).and_then(|short| {
-            let long = logged_train_time(bin, b, 2 * n, &no_eval, &dir.join("long"))?;
+        // Alternating rounds, each time the median: one slow moment of a shared host moves one run.
+        let pairs = (0..rounds)
+            .map(|_| {
+                let short = logged_train_time(bin, b, n, &no_eval, &dir.join("short"))?;
+                Ok((short, logged_train_time(bin, b, 2 * n, &no_eval, &dir.join("long"))?))
+            })
+            .collect::<Result<Vec<(f64, f64)>>>();
+        let timed = pairs.and_then(|pairs| {
+            let short = median(pairs.iter().map(|p| p.0).collect());
+            let long = median(pairs.iter().map(|p| p.1).collect());
             let log = harness::read_run_log(&dir.join("long").join(harness::runlog::LOG_FILE))?;
             // Tokens per step of this stage (its batch), from the longer run's log.
             let last = log
@@ -305,7 +318,8 @@ pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Rep
     let _ = writeln!(
         md,
         "\nEach stage trained N and 2N steps with the same evaluations (before and after training only); \
-         ms per step = (time(2N) − time(N)) / N, the times from the run logs.\n"
+         ms per step = (time(2N) − time(N)) / N, the times from the run logs, each the median of \
+         {STEP_ROUNDS} alternating rounds.\n"
     );
 
     // What batching buys.

@@ -148,7 +148,10 @@ pub fn write_snippet(root: &Path, report: &Report) -> Result<PathBuf> {
         .sum();
     let body = format!(
         "{}\n\n*Measured by `cargo xtask compare --snippets` on {} ({} of training in all), {}.*\n",
-        rest.trim().replace("## Samples", "**Samples**"),
+        // Quoted in the README, "next to this file" would point at the README.
+        rest.trim()
+            .replace("## Samples", "**Samples**")
+            .replace("(`<stage>/log.jsonl`, next to this file)", "(`runs/compare/<stage>/log.jsonl`)"),
         crate::snippets::today(),
         summary::duration(training),
         crate::bench::machine()
