@@ -8,8 +8,10 @@ use std::process::{Command, Stdio};
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(has_torch)");
+    // Probed once per build of this script (watching PATH made builds started from `cargo xtask`, whose
+    // PATH differs, rerun it and rebuild nanogpt). After installing torch,
+    // `touch crates/nanogpt/build.rs` to probe again.
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-env-changed=PATH");
     let torch = Command::new("python3")
         .args(["-c", "import torch"])
         .stdin(Stdio::null())

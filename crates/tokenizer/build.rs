@@ -5,7 +5,7 @@
 //!   `../shared/reference/` beside the workspace;
 //! - `has_tiktoken`: a `python3` that can `import tiktoken`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// The reference files the `minbpe_reference` tests read.
@@ -19,8 +19,10 @@ const REFERENCE: [&str; 4] = [
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(has_minbpe_reference)");
     println!("cargo::rustc-check-cfg=cfg(has_tiktoken)");
+    // Probed once per build of this script: watching PATH, or a directory above the workspace where
+    // the reference may appear, made cargo rerun it (and rebuild the crate) on most builds. After
+    // installing tiktoken or adding ../shared, `touch crates/tokenizer/build.rs` to probe again.
     println!("cargo::rerun-if-changed=build.rs");
-    println!("cargo::rerun-if-env-changed=PATH");
 
     // crates/tokenizer -> the workspace root -> the directory beside it.
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
@@ -32,10 +34,6 @@ fn main() {
         for f in REFERENCE {
             println!("cargo::rerun-if-changed={}", reference.join(f).display());
         }
-    } else {
-        // Probe again when something appears beside the workspace (watching a missing path would
-        // rerun this script on every build).
-        watch_nearest_existing(&reference);
     }
 
     let tiktoken = Command::new("python3")
@@ -47,11 +45,5 @@ fn main() {
         .is_ok_and(|s| s.success());
     if tiktoken {
         println!("cargo::rustc-cfg=has_tiktoken");
-    }
-}
-
-fn watch_nearest_existing(path: &Path) {
-    if let Some(dir) = path.ancestors().find(|p| p.is_dir()) {
-        println!("cargo::rerun-if-changed={}", dir.display());
     }
 }

@@ -44,15 +44,13 @@ pub fn print_samples(
     let models: Vec<(&str, Vec<f64>)> = counts.into_iter().chain(neural).collect();
     let mut rngs = vec![rng.clone(); models.len()];
     writeln!(out, "--- samples ---")?;
-    writeln!(
-        out,
-        "           {}",
-        models.iter().map(|(name, _)| format!("{name:<20}")).collect::<String>().trim_end()
-    )?;
+    // Columns 19 wide and a space between them, so a longer name never runs into its neighbour.
+    let header: Vec<String> = models.iter().map(|(name, _)| format!("{name:<19}")).collect();
+    writeln!(out, "           {}", header.join(" ").trim_end())?;
     for i in 0..cfg.num_samples {
         let names = models.iter().zip(&mut rngs).map(|((_, p), rng)| sample(p, vocab, rng));
-        let row = names.map(|name| Ok(format!("{:<20}", name?))).collect::<Result<String>>()?;
-        writeln!(out, "sample {:2}: {}", i + 1, row.trim_end())?;
+        let row = names.map(|name| Ok(format!("{:<19}", name?))).collect::<Result<Vec<String>>>()?;
+        writeln!(out, "sample {:2}: {}", i + 1, row.join(" ").trim_end())?;
     }
     Ok(())
 }

@@ -88,6 +88,25 @@ fn train_then_sample_from_the_checkpoint() {
     assert_eq!(first, sample("7", "counts"), "same seed, same samples");
     assert_ne!(first, sample("8", "counts"), "another seed, other samples");
     assert_ne!(sample("7", "neural"), sample("7", "both"));
+    // Both models side by side, each column the model's own samples (same seed), with a space between
+    // them even after a name of 20 characters or more: a count bigram of 20 names draws long
+    // names, and 300 samples are sure to hold one.
+    let sample_n = |seed: &str, model: &str, n: &str| {
+        let output =
+            bigram(&["sample", "--checkpoint", run, "--seed", seed, "--num-samples", n, "--model", model]);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let names = |model: &str| -> Vec<String> {
+        let text = sample_n("1", model, "300");
+        text.lines().filter_map(|l| l.split_once(": ")).map(|(_, name)| name.trim_end().to_owned()).collect()
+    };
+    let (counts, neural, both) = (names("counts"), names("neural"), sample_n("1", "both", "300"));
+    assert!(counts.iter().any(|n| n.len() >= 20), "no long name in the first column to test with");
+    let rows: Vec<&str> = both.lines().filter_map(|l| l.split_once(": ")).map(|(_, row)| row).collect();
+    assert_eq!(rows.len(), 300, "{both}");
+    for ((row, c), n) in rows.iter().zip(&counts).zip(&neural) {
+        assert_eq!(*row, format!("{c:<19} {n}").trim_end(), "the two columns run together");
+    }
 }
 
 /// The tensor bytes of a safetensors file (after its JSON header, whose key order may vary).
