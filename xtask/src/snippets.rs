@@ -45,7 +45,7 @@ const STAGES: &[&str] = &[
 ];
 
 /// A snippet the book may quote: its name, the command that writes it, and what decides its numbers
-/// (files, or directories taken whole, from the workspace root).
+/// (files, or directories taken whole, from the workspace root). Snippets of one command share inputs.
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     pub name: &'static str,
@@ -254,6 +254,8 @@ pub fn load(root: &Path) -> Result<Vec<(String, Result<Stored>)>> {
 /// with inputs that have changed since. `quoted` is every name the chapters and README quote.
 pub fn check_files(root: &Path, quoted: &[String]) -> Result<Vec<(PathBuf, String)>> {
     let mut problems = Vec::new();
+    // Snippets of one command share their inputs: read and hash them once per command.
+    let mut fingerprints: Vec<(&str, String)> = Vec::new();
     for (name, stored) in load(root)? {
         let path = Path::new(DIR).join(format!("{name}.md"));
         let Some(spec) = spec(&name) else {
@@ -263,7 +265,14 @@ pub fn check_files(root: &Path, quoted: &[String]) -> Result<Vec<(PathBuf, Strin
         match stored {
             Err(e) => problems.push((path.clone(), format!("{e:#}"))),
             Ok(stored) => {
-                let now = fingerprint(root, spec)?;
+                let now = match fingerprints.iter().find(|(command, _)| *command == spec.command) {
+                    Some((_, fp)) => fp.clone(),
+                    None => {
+                        let fp = fingerprint(root, spec)?;
+                        fingerprints.push((spec.command, fp.clone()));
+                        fp
+                    }
+                };
                 if stored.fingerprint != now {
                     problems.push((
                         path.clone(),

@@ -23,16 +23,25 @@ const MICROGPT: &[&str] = &[
     "16",
 ];
 
-/// ms per step and predictions learned from per second, from `nanogpt bench`'s output.
-pub fn parse_nanogpt_bench(stdout: &str) -> Option<(f64, f64)> {
+/// What `nanogpt bench` printed: the model's size, ms per step, predictions learned from per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    pub params: u64,
+    pub ms: f64,
+    pub per_s: f64,
+}
+
+/// Reads `nanogpt bench`'s output: `…, N parameters, …`, then `X ms/step` and `Y tokens/s` lines.
+pub fn parse_nanogpt_bench(stdout: &str) -> Option<Timing> {
     let number_before = |unit: &str| -> Option<f64> {
         let line = stdout.lines().find(|l| l.contains(unit))?;
         line.split_whitespace().next()?.parse().ok()
     };
-    Some((number_before("ms/step")?, number_before("tokens/s")?))
+    let params = stdout.split(',').find_map(|part| part.trim().strip_suffix(" parameters")?.parse().ok())?;
+    Some(Timing { params, ms: number_before("ms/step")?, per_s: number_before("tokens/s")? })
 }
 
-fn nanogpt_bench(bin: &Path, flags: &[&str], steps: usize) -> Result<(f64, f64)> {
+fn nanogpt_bench(bin: &Path, flags: &[&str], steps: usize) -> Result<Timing> {
     eprintln!("bench: nanogpt bench {}", flags.join(" "));
     let out = Command::new(bin)
         .args(["bench", "--sample-tokens", "0", "--steps", &steps.to_string()])
@@ -49,31 +58,38 @@ fn nanogpt_bench(bin: &Path, flags: &[&str], steps: usize) -> Result<(f64, f64)>
 /// The section's table. `microgpt` is microgpt's (ms per step, predictions per step) from the step
 /// table, if it was measured.
 pub fn section(bin: &Path, microgpt: Option<(f64, f64)>, quick: bool) -> Result<String> {
+    use crate::compare::summary::thousands;
     let steps = if quick { 20 } else { 500 };
     let batch = |b: &'static str| ["--batch-size", b];
-    let rows: [(&str, &str, Vec<&str>, usize); 3] = [
-        ("nanogpt, microGPT's model, batch 1", "4,192", [MICROGPT, &batch("1")].concat(), steps),
-        ("nanogpt, microGPT's model, batch 32", "4,192", [MICROGPT, &batch("32")].concat(), steps),
-        ("nanogpt, the default model, batch 32", "202,816", batch("32").to_vec(), steps / 5),
+    let runs: [(&str, Vec<&str>, usize); 3] = [
+        ("nanogpt, microGPT's model, batch 1", [MICROGPT, &batch("1")].concat(), steps),
+        ("nanogpt, microGPT's model, batch 32", [MICROGPT, &batch("32")].concat(), steps),
+        ("nanogpt, the default model, batch 32", batch("32").to_vec(), steps / 5),
     ];
+    let timed = runs
+        .into_iter()
+        .map(|(what, flags, steps)| Ok((what, nanogpt_bench(bin, &flags, steps)?)))
+        .collect::<Result<Vec<_>>>()?;
     let mut md = String::from("| what | parameters | ms per step | predictions learned from per second |\n");
     md.push_str("|---|--:|--:|--:|\n");
+    // microgpt's model is the first row's: nanogpt counts its parameters.
+    let params = thousands(timed[0].1.params);
     match microgpt {
         Some((ms, per_step)) => {
-            let _ = writeln!(
-                md,
-                "| microgpt (scalars, one name a step) | 4,192 | {ms:.3} | {} |",
-                crate::compare::summary::thousands((per_step / ms * 1e3).round() as u64)
-            );
+            let per_s = thousands((per_step / ms * 1e3).round() as u64);
+            let _ = writeln!(md, "| microgpt (scalars, one name a step) | {params} | {ms:.3} | {per_s} |");
         }
-        None => md.push_str("| microgpt (scalars, one name a step) | 4,192 | not measured | |\n"),
+        None => {
+            let _ = writeln!(md, "| microgpt (scalars, one name a step) | {params} | not measured | |");
+        }
     }
-    for (what, params, flags, steps) in rows {
-        let (ms, per_s) = nanogpt_bench(bin, &flags, steps)?;
+    for (what, t) in &timed {
         let _ = writeln!(
             md,
-            "| {what} | {params} | {ms:.3} | {} |",
-            crate::compare::summary::thousands(per_s.round() as u64)
+            "| {what} | {} | {:.3} | {} |",
+            thousands(t.params),
+            t.ms,
+            thousands(t.per_s.round() as u64)
         );
     }
     let _ = writeln!(
@@ -90,8 +106,9 @@ pub fn section(bin: &Path, microgpt: Option<(f64, f64)>, quick: bool) -> Result<
 mod tests {
     #[test]
     fn nanogpt_bench_output_is_read() {
-        let out = "cores 2, batch 1\n      0.10 ms/step\n    164432 positions/s (B·T)\n     74406 tokens/s (predictions)\nlast loss 2.5\n";
-        assert_eq!(super::parse_nanogpt_bench(out), Some((0.10, 74406.0)));
+        let out = "cores 2, batch 1, block 16, 4192 parameters, 500 timed steps\n      0.10 ms/step\n    164432 positions/s (B·T)\n     74406 tokens/s (predictions)\nlast loss 2.5\n";
+        let t = super::Timing { params: 4192, ms: 0.10, per_s: 74406.0 };
+        assert_eq!(super::parse_nanogpt_bench(out), Some(t));
         assert_eq!(super::parse_nanogpt_bench("nothing"), None);
     }
 }
