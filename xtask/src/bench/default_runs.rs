@@ -25,6 +25,8 @@ pub struct DefaultRun {
     pub stdout: String,
     /// The last validation loss of its run log, if it logged one.
     pub val_loss: Option<f64>,
+    /// The training steps its run log ends at.
+    pub steps: usize,
 }
 
 /// Runs each stage of `binaries` with no arguments, in its own directory under `scratch` (so its default
@@ -51,7 +53,8 @@ pub fn run_all(
                 let log =
                     harness::read_run_log(&dir.join("runs").join(krate).join(harness::runlog::LOG_FILE))?;
                 let val_loss = log.iter().rev().find_map(|r| r.val_loss);
-                Ok(DefaultRun { krate, measured, stdout, val_loss })
+                let steps = log.iter().map(|r| r.step).max().unwrap_or(0);
+                Ok(DefaultRun { krate, measured, stdout, val_loss, steps })
             };
             (krate, run())
         })
@@ -61,16 +64,17 @@ pub fn run_all(
 /// The table of every stage's default run: wall time and peak memory.
 pub fn table(runs: &[(&'static str, Result<DefaultRun>)]) -> String {
     let mut md = String::from(
-        "| stage | `cargo run --release -p …`, no arguments | val loss | wall time | peak RSS |\n",
+        "| stage | `cargo run --release -p …`, no arguments | steps | val loss | wall time | peak RSS |\n",
     );
-    md.push_str("|---|---|--:|--:|--:|\n");
+    md.push_str("|---|---|--:|--:|--:|--:|\n");
     for (krate, run) in runs {
         match run {
             Ok(r) => {
                 let _ = writeln!(
                     md,
-                    "| {krate} | {} | {} | {:.2} s | {} |",
+                    "| {krate} | {} | {} | {} | {:.2} s | {} |",
                     what(krate),
+                    crate::compare::summary::thousands(r.steps as u64),
                     r.val_loss.map_or_else(|| "–".into(), |v| format!("{v:.4}")),
                     r.measured.wall.as_secs_f64(),
                     r.measured
@@ -79,7 +83,7 @@ pub fn table(runs: &[(&'static str, Result<DefaultRun>)]) -> String {
                 );
             }
             Err(e) => {
-                let _ = writeln!(md, "| {krate} | failed: {e:#} | | | |");
+                let _ = writeln!(md, "| {krate} | failed: {e:#} | | | | |");
             }
         }
     }
@@ -90,14 +94,14 @@ pub fn table(runs: &[(&'static str, Result<DefaultRun>)]) -> String {
     md
 }
 
-/// What a stage's default run does (its lecture's defaults).
+/// What a stage's default run does (its lecture's defaults; the step count comes from its run log).
 fn what(krate: &str) -> &'static str {
     match krate {
-        "micrograd" => "a neural bigram on scalars, 2,000 steps, then 20 samples",
-        "bigram" => "the count table, then the neural bigram, 200 steps, then 20 samples",
-        "mlp" => "makemore's MLP, 200,000 steps, then 20 samples",
-        "nanogpt" => "the names transformer, 3,000 steps, then 20 samples",
-        "microgpt" => "microGPT's 1,000 steps, then 20 samples",
+        "micrograd" => "a neural bigram on scalars, then samples",
+        "bigram" => "the count table, then the neural bigram, then samples",
+        "mlp" => "makemore's MLP, then samples",
+        "nanogpt" => "the names transformer, then samples",
+        "microgpt" => "microGPT's training, then samples",
         _ => "",
     }
 }
@@ -155,6 +159,7 @@ mod tests {
             measured: Measured { wall: Duration::from_millis(1500), peak_kib: None },
             stdout,
             val_loss: None,
+            steps: 20,
         };
         let s = snippet(&run, "today");
         let body: Vec<&str> = s.lines().collect();
@@ -175,9 +180,10 @@ mod tests {
             measured: Measured { wall: Duration::from_millis(10), peak_kib: Some(2048) },
             stdout: "x\ny\n--- samples ---\nsample  1: a\n".into(),
             val_loss: Some(2.25),
+            steps: 1000,
         };
         let s = snippet(&run, "today");
         assert!(s.contains("x\ny\n--- samples ---\nsample  1: a\n```"), "{s}");
-        assert!(table(&[("bigram", Ok(run))]).contains("| 2.2500 | 0.01 s | 2.0 MiB |"));
+        assert!(table(&[("bigram", Ok(run))]).contains("| 1,000 | 2.2500 | 0.01 s | 2.0 MiB |"));
     }
 }
