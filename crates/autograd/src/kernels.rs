@@ -15,6 +15,10 @@ use std::str::FromStr;
 /// broadcasting arithmetic and `causal_self_attention`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Kernels {
+    /// micrograd's design, before any fusing: `Value::dot`, `Value::matvec` and `Value::sum` build a
+    /// node for every multiply and every addition (the tensor kernels run plain). The first rung of
+    /// `cargo xtask ladder`; the same values as the fused nodes, at several times the tape.
+    Unfused,
     /// As the chapters show them: one element at a time, on one thread.
     Plain,
     /// The `fast` modules: blocked SIMD matrix products (faer), both cores, fused inner loops.
@@ -41,6 +45,18 @@ impl Kernels {
         CURRENT.replace(self)
     }
 
+    /// Makes ops on this thread use `self` until the returned guard is dropped, then the earlier choice.
+    #[must_use = "the choice lasts only as long as the guard"]
+    pub fn scope(self) -> KernelsScope {
+        KernelsScope(self.set())
+    }
+
+    /// Are the scalar ops to build micrograd's two-input nodes instead of fused ones?
+    #[inline]
+    pub(crate) fn unfused() -> bool {
+        CURRENT.get() == Kernels::Unfused
+    }
+
     /// Is the fast version selected? (What each op asks before it runs.)
     #[inline]
     pub(crate) fn fast() -> bool {
@@ -49,9 +65,19 @@ impl Kernels {
 
     pub fn name(self) -> &'static str {
         match self {
+            Kernels::Unfused => "unfused",
             Kernels::Plain => "plain",
             Kernels::Fast => "fast",
         }
+    }
+}
+
+/// While alive, a choice of kernels made by [`Kernels::scope`]; restores the earlier one when dropped.
+pub struct KernelsScope(Kernels);
+
+impl Drop for KernelsScope {
+    fn drop(&mut self) {
+        self.0.set();
     }
 }
 
@@ -66,9 +92,10 @@ impl FromStr for Kernels {
 
     fn from_str(s: &str) -> Result<Kernels, String> {
         match s {
+            "unfused" => Ok(Kernels::Unfused),
             "plain" => Ok(Kernels::Plain),
             "fast" => Ok(Kernels::Fast),
-            _ => Err(format!("unknown kernels '{s}' (expected plain or fast)")),
+            _ => Err(format!("unknown kernels '{s}' (expected unfused, plain or fast)")),
         }
     }
 }
@@ -87,5 +114,14 @@ mod tests {
         assert_eq!("plain".parse::<Kernels>(), Ok(Kernels::Plain));
         assert_eq!(Kernels::Fast.to_string().parse::<Kernels>(), Ok(Kernels::Fast));
         assert!("quick".parse::<Kernels>().is_err());
+    }
+
+    #[test]
+    fn a_scope_restores_the_earlier_choice() {
+        {
+            let _plain = Kernels::Plain.scope();
+            assert_eq!(Kernels::current(), Kernels::Plain);
+        }
+        assert_eq!(Kernels::current(), Kernels::Fast);
     }
 }

@@ -11,11 +11,11 @@
 mod kernels;
 mod value;
 
-pub use kernels::Kernels;
+pub use kernels::{Kernels, KernelsScope};
 pub use value::{NoGrad, Scope, Tape, Value};
 
 pub mod init;
 pub mod optim;
 pub mod tensor;
 
-pub use tensor::{Shape, Tensor, TensorNoGrad, TensorScope, TensorTape, on_worker};
+pub use tensor::{Shape, Tensor, TensorNoGrad, TensorScope, TensorTape, on_worker, threads};

@@ -102,6 +102,10 @@ pub struct Run<'a> {
     saver: Option<&'a Saver<'a>>,
     progress: Progress,
     start: Instant,
+    /// Seconds spent training so far, and when the time not yet counted began: the end of the last
+    /// step's bookkeeping, evaluation or checkpoint, so that evaluating and saving are left out.
+    train_s: f64,
+    since: Instant,
     tokens_seen: u64,
     /// Set once training was interrupted: the loop should end after this step's evaluation.
     stopping: bool,
@@ -139,6 +143,8 @@ impl<'a> Run<'a> {
             saver,
             progress,
             start: Instant::now(),
+            train_s: 0.0,
+            since: Instant::now(),
             tokens_seen: 0,
             stopping: false,
             since_eval: (0.0, 0),
@@ -149,6 +155,7 @@ impl<'a> Run<'a> {
     /// Stops the run on a loss that is not a finite number or explodes (see [`crate::guard`]). Returns whether to evaluate now: every
     /// `eval_interval` steps and after the last.
     pub fn step(&mut self, step: usize, loss: f64, tokens: usize) -> Result<bool> {
+        self.train_s += self.since.elapsed().as_secs_f64(); // the step just taken
         crate::guard::check_loss(step + 1, loss)?;
         self.tokens_seen += tokens as u64;
         self.since_eval = (self.since_eval.0 + loss, self.since_eval.1 + 1);
@@ -158,9 +165,22 @@ impl<'a> Run<'a> {
             self.stopping = true;
             self.progress.println(format!("interrupted: stopping after step {step}, evaluating and saving"));
         }
-        Ok(self.stopping
+        let eval = self.stopping
             || done == self.steps
-            || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval)))
+            || (self.eval_interval > 0 && done.is_multiple_of(self.eval_interval));
+        self.since = Instant::now();
+        Ok(eval)
+    }
+
+    /// Records the validation loss of the model before its first step (nanoGPT's evaluation at
+    /// iteration 0): where every curve starts, and the proof that two trainers start from one model.
+    pub fn eval_start(&mut self, val_loss: f64) -> Result<()> {
+        crate::guard::check_val(0, val_loss)?;
+        self.progress.println(format!("step 0 | val loss {val_loss:.4}"));
+        let record = self.new_record(&self.stage.clone(), 0, 0, None, Some(val_loss));
+        self.append(record)?;
+        self.since = Instant::now(); // the evaluation is not training
+        Ok(())
     }
 
     /// Records the evaluation after step `step`: the validation loss `val_loss`, and as the train loss the
@@ -179,7 +199,9 @@ impl<'a> Run<'a> {
         self.progress.println(format!("step {step}{shown} | val loss {val_loss:.4}{bpb}"));
         let record =
             self.new_record(&self.stage.clone(), step + 1, self.tokens_seen, train_loss, Some(val_loss));
-        self.append(Record { val_bpb, ..record })
+        self.append(Record { val_bpb, ..record })?;
+        self.since = Instant::now(); // the evaluation is not training
+        Ok(())
     }
 
     /// Saves the model as it is now, after an evaluation: its weights `tensors`, the data's `vocab`, and
@@ -197,6 +219,7 @@ impl<'a> Run<'a> {
             self.progress.note(format!("note: {note}"));
         }
         saver.save(tensors, vocab, sample_rng).context("cannot save the checkpoint")?;
+        self.since = Instant::now(); // saving is not training
         self.commit_log() // the log goes in place with the run's first checkpoint
     }
 
@@ -225,8 +248,17 @@ impl<'a> Run<'a> {
         train_loss: Option<f64>,
         val_loss: Option<f64>,
     ) -> Record {
-        let elapsed_s = self.start.elapsed().as_secs_f64();
-        Record { stage: stage.to_owned(), step, tokens_seen, elapsed_s, train_loss, val_loss, val_bpb: None }
+        let (elapsed_s, train_s) = (self.start.elapsed().as_secs_f64(), Some(self.train_s));
+        Record {
+            stage: stage.to_owned(),
+            step,
+            tokens_seen,
+            elapsed_s,
+            train_loss,
+            val_loss,
+            val_bpb: None,
+            train_s,
+        }
     }
 
     fn append(&mut self, record: Record) -> Result<()> {

@@ -38,6 +38,10 @@ pub struct Record {
     /// ln 2): comparable across tokenizers. Absent from stages that do not compute it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_bpb: Option<f64>,
+    /// Of `elapsed_s`, the seconds spent training: evaluations and checkpoints left out. The time a
+    /// trainer took to reach a loss, whatever its evaluations cost (`cargo xtask ladder` compares it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_s: Option<f64>,
 }
 
 /// Why the run log could not be written or read; one line each.

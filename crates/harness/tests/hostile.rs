@@ -185,6 +185,7 @@ fn a_log_symlink_planted_after_the_checks_is_replaced_not_followed() {
         train_loss: Some(1.0),
         val_loss: None,
         val_bpb: None,
+        train_s: None,
     })
     .unwrap();
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");

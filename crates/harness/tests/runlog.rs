@@ -19,6 +19,7 @@ fn record(step: usize, val: Option<f64>) -> Record {
         train_loss: Some(3.3 - 0.01 * step as f64),
         val_loss: val,
         val_bpb: None,
+        train_s: None,
     }
 }
 

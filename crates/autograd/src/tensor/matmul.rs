@@ -74,6 +74,7 @@ impl Dims {
 }
 
 // ANCHOR: matmul
+// ANCHOR: matmul_forward
 /// Forward: C[i, j] = Σ_p A[i, p]·B[p, j] (+ bias[j]), for each product of the batch.
 fn forward(a: &[f32], b: &[f32], bias: Option<&[f32]>, d: Dims, tb: bool, c: &mut [f32]) {
     for item in 0..d.batch {
@@ -88,6 +89,7 @@ fn forward(a: &[f32], b: &[f32], bias: Option<&[f32]>, d: Dims, tb: bool, c: &mu
         }
     }
 }
+// ANCHOR_END: matmul_forward
 
 /// Backward of C = A·B: dA = dC·Bᵀ and dB = Aᵀ·dC (makemore part 4: "the shapes tell you"). Each is
 /// the forward's loops again, summing over the other index. A matrix shared by the whole batch (a

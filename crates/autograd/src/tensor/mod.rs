@@ -28,7 +28,7 @@ mod unary;
 mod view;
 
 pub use norm::BatchNorm1d;
-pub use parallel::on_worker;
+pub use parallel::{on_worker, threads};
 pub use shape::{MAX_DIMS, Shape};
 
 use tape::{Op, with};

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+// ANCHOR: split
 /// Below this many elements a loop runs on the calling thread: waking the pool costs more.
 const PAR_MIN: usize = 1 << 16;
 /// Elements per parallel task.
@@ -17,6 +18,7 @@ pub(crate) fn zip_chunks(out: &mut [f32], x: &[f32], f: impl Fn(&mut [f32], &[f3
         out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(o, x)| f(o, x));
     }
 }
+// ANCHOR_END: split
 
 /// Runs `f(out_chunk, x_chunk, y_chunk)` over matching chunks of three equal-length slices.
 pub(crate) fn zip3_chunks(
@@ -69,6 +71,12 @@ pub(crate) fn rows2_mut(
             .enumerate()
             .for_each(|(i, (a, b))| f(i * rows_per_task, a, b));
     }
+}
+
+/// How many threads the ops above may split their work over (rayon's pool: the cores, unless
+/// `RAYON_NUM_THREADS` says otherwise).
+pub fn threads() -> usize {
+    rayon::current_num_threads()
 }
 
 /// Runs `f` on one of rayon's worker threads and waits for it: how a program should run its tensor code.

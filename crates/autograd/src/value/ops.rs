@@ -84,6 +84,9 @@ impl Value {
     /// from 0, and so does this, so the result is the same to the bit; the gradient of a sum hands
     /// its gradient unchanged to every term, exactly as a chain of two-input additions would.
     pub fn sum(xs: &[Value]) -> Value {
+        if Kernels::unfused() {
+            return chain(xs.iter().copied()); // micrograd's way
+        }
         tape::with(|t| {
             let acc = xs.iter().fold(0.0, |acc, x| acc + t.data[x.0 as usize]);
             Value(t.push(acc, xs.iter().map(|x| (x.0, 1.0))))
@@ -97,6 +100,9 @@ impl Value {
         assert_eq!(ws.len(), xs.len(), "Value::dot: {} weights but {} inputs", ws.len(), xs.len());
         if Kernels::fast() {
             return fast::dot(ws, xs); // the same node, recorded more compactly: value/fast.rs
+        }
+        if Kernels::unfused() {
+            return chain(ws.iter().zip(xs).map(|(&w, &x)| w * x)); // micrograd's way: 2n nodes
         }
         tape::with(|t| {
             let mut acc = 0.0;
@@ -116,6 +122,14 @@ impl Value {
     }
 }
 // ANCHOR_END: fused
+
+// ANCHOR: unfused
+/// `0 + a₀ + a₁ + …` as micrograd and Python's `sum` build it, one two-input node per addition: what
+/// the fused nodes stand for, selected by [`Kernels::Unfused`].
+fn chain(terms: impl Iterator<Item = Value>) -> Value {
+    terms.fold(Value::new(0.0), |acc, a| acc + a)
+}
+// ANCHOR_END: unfused
 
 impl Sum for Value {
     fn sum<I: Iterator<Item = Value>>(iter: I) -> Value {

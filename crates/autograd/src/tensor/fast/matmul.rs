@@ -77,6 +77,7 @@ fn gemm_par(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, c: &mut [f32], parts:
     }
 }
 
+// ANCHOR: fast_gemm
 fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, mut c: MatMut<f32>, parts: usize) {
     let (m, k, n) = (a.1.rows, a.1.cols, b.1.cols);
     debug_assert_eq!(k, b.1.rows);
@@ -96,6 +97,7 @@ fn gemm_into(a: (&[f32], Mat), b: (&[f32], Mat), add: bool, mut c: MatMut<f32>, 
 fn parts_for(work: usize) -> usize {
     rayon::current_num_threads().min(work / PAR_WORK).max(1)
 }
+// ANCHOR_END: fast_gemm
 
 fn split_gemm(a: MatRef<f32>, b: MatRef<f32>, accum: Accum, c: MatMut<f32>, parts: usize) {
     let (m, n) = (c.nrows(), c.ncols());
