@@ -2,6 +2,7 @@
 //! become `--help`), saved in the checkpoint beside the weights.
 
 use anyhow::{Result, ensure};
+use autograd::Kernels;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +92,7 @@ impl ModelConfig {
 /// How to train: microGPT's Adam, schedule and budget.
 #[derive(Args, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Number of optimisation steps (one document each).
+    /// Number of optimisation steps (one document each); 0 saves the model as initialised.
     #[arg(long, default_value_t = 1000)]
     pub steps: usize,
     /// Adam's initial learning rate; it decays linearly to 0 over the steps.
@@ -107,18 +108,25 @@ pub struct TrainConfig {
     /// through every document; the two are identical for the first 25,805 steps on data/names.txt.
     #[arg(long)]
     pub held_out: bool,
-    /// Measure the loss on the validation words every this many steps (0: only after the last step).
+    /// Measure the loss on the validation words every this many steps, and once before the first
+    /// (0: only after the last step).
     #[arg(long, default_value_t = 0)]
     pub eval_interval: usize,
     /// Seed of the one random stream (shuffle, init, sampling): microGPT's `random.seed(42)`.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// How the engine builds dot products, matrix-vector products and sums: `unfused`, a node for every
+    /// multiply and addition as micrograd does; `plain`, one fused node each, as this chapter shows;
+    /// `fast`, the fused nodes recorded compactly (value/fast.rs). The same numbers every way.
+    #[arg(long, default_value_t = Kernels::Fast)]
+    #[serde(skip)]
+    pub kernels: Kernels,
 }
 
 impl TrainConfig {
     /// Rejects impossible settings with one clear line.
     pub fn validate(&self) -> Result<()> {
-        harness::limits::check_steps("--steps", self.steps, true)?;
+        harness::limits::check_steps("--steps", self.steps, false)?;
         ensure!(
             self.learning_rate.is_finite() && self.learning_rate >= 0.0,
             "--learning-rate must be a finite number ≥ 0"

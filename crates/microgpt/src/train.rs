@@ -32,6 +32,10 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
     let mut run = Run::with_progress(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver), progress)?;
     let (beta1, beta2, eps_adam) = (cfg.beta1, cfg.beta2, 1e-8);
     let (mut m, mut v) = (vec![0.0; params.len()], vec![0.0; params.len()]); // Adam's moment buffers
+    let _kernels = cfg.kernels.scope(); // plain or fused nodes: the same numbers either way
+    if cfg.eval_interval > 0 && !data.val.is_empty() {
+        run.eval_start(eval_fast::evaluate(&model, &data.val))?;
+    }
     for step in 0..cfg.steps {
         let _step = Tape::scope(); // the step's graph is freed at its end; the parameters, older, stay
         // Take a single document; it already carries BOS on both sides.

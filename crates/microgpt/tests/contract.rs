@@ -41,10 +41,40 @@ fn impossible_hyperparameters_are_one_line() {
     assert_one_line_error(&microgpt(&["--n-embd", "10", "--n-head", "4", "--out", out]), "not divisible");
     assert_one_line_error(&microgpt(&["--n-layer", "0", "--out", out]), "--n-layer");
     assert_one_line_error(&microgpt(&["--block-size", "0", "--out", out]), "--block-size");
-    assert_one_line_error(&microgpt(&["--steps", "0", "--out", out]), "--steps");
+    assert_one_line_error(&microgpt(&["--steps", "100000001", "--out", out]), "--steps");
     assert_one_line_error(&microgpt(&["--learning-rate", "-0.01", "--out", out]), "--learning-rate");
     assert_one_line_error(&microgpt(&["--beta2", "1", "--out", out]), "--beta2");
     assert_one_line_error(&microgpt(&["--init-std", "nan", "--out", out]), "--init-std");
+}
+
+#[test]
+fn zero_steps_save_the_weights_as_initialised_and_the_kernels_do_not_change_a_bit() {
+    let dir = temp_dir("zero-steps");
+    let run = |args: &[&str], name: &str| {
+        let out = dir.join(name);
+        let output = microgpt(&[&["train", "--steps"], args, &["--out", out.to_str().unwrap()]].concat());
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let ckpt =
+            harness::checkpoint::load::<harness::cli::Saved<microgpt::config::Config>>(&out, "microgpt")
+                .unwrap();
+        let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap_or_default();
+        (ckpt.tensors, String::from_utf8(output.stdout).unwrap(), log)
+    };
+    let (init, printed, _) = run(&["0"], "init");
+    assert!(printed.contains("num params: 4192") && !printed.contains("step    1"), "{printed}");
+    let (trained, ..) = run(&["1"], "one-step");
+    assert_eq!(init.keys().collect::<Vec<_>>(), trained.keys().collect::<Vec<_>>());
+    assert_ne!(init, trained, "one step changes the weights; zero steps keep the initial ones");
+    // The same run on micrograd's unfused nodes, the plain fused ones and the fast ones: the same
+    // checkpoint and the same printed losses, and an evaluation before the first step.
+    let runs: Vec<_> = ["unfused", "plain", "fast"]
+        .map(|k| run(&["30", "--eval-interval", "10", "--kernels", k], k))
+        .into_iter()
+        .collect();
+    for (tensors, printed, log) in &runs {
+        assert_eq!((tensors, printed), (&runs[2].0, &runs[2].1));
+        assert!(log.starts_with("{\"stage\":\"microgpt\",\"step\":0,\"tokens_seen\":0,"), "{log}");
+    }
 }
 
 #[test]

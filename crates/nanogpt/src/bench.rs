@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, ensure};
+use autograd::Kernels;
 use clap::Args;
 use harness::PyRandom;
 
@@ -41,6 +42,9 @@ pub struct BenchArgs {
     /// at block_size, or one text whose window slides), at most 100000; 0: time training only.
     #[arg(long, default_value_t = 1000)]
     pub sample_tokens: usize,
+    /// Which kernels the engine runs: `fast` or `plain` (the loops the chapters show, one thread).
+    #[arg(long, default_value_t = Kernels::Fast)]
+    pub kernels: Kernels,
     #[command(flatten)]
     pub model: ModelConfig,
 }
@@ -113,12 +117,13 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     let model = ModelConfig { vocab_size: data.vocab_size, ..args.model.clone() };
     model.check_memory(args.batch_size)?; // and again with the vocabulary
     let train = TrainConfig { batch_size: args.batch_size, ..TrainConfig::default() };
+    let _kernels = args.kernels.scope(); // for the sampling timings too
     let r = bench(&data, &model, &train, args.steps);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = autograd::threads();
     writeln!(
         out,
-        "cores {cores}, batch {}, block {}, {} parameters, {} timed steps",
-        args.batch_size, model.block_size, r.params, args.steps
+        "threads {threads}, batch {}, block {}, {} parameters, {} timed steps, {} kernels",
+        args.batch_size, model.block_size, r.params, args.steps, args.kernels
     )?;
     writeln!(out, "{:>10.2} ms/step", r.ms_per_step)?;
     writeln!(out, "{:>10.0} positions/s (B·T, padding included)", r.positions_per_s)?;

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
+use autograd::Kernels;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -226,12 +227,24 @@ pub struct TrainConfig {
     /// Estimate the val loss every this many steps (and after the last); the best model is kept.
     #[arg(long, default_value_t = 250)]
     pub eval_interval: usize,
-    /// Batches per loss estimate (the same batches at every evaluation).
+    /// Batches per loss estimate (the same batches at every evaluation); 0: the exact loss over
+    /// every val example instead of an estimate.
     #[arg(long, default_value_t = 20)]
     pub eval_iters: usize,
+    /// Start from the weights of a microgpt checkpoint (e.g. `microgpt train --steps 0 --out DIR`)
+    /// instead of a fresh initialisation; the model flags must give microGPT's architecture and size
+    /// (`--variant microgpt --no-bias --untie-head --n-layer 1 --n-head 4 --n-embd 16`).
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
     /// Seed of the initialisation, the batches and dropout.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Which kernels the engine runs: `fast` (blocked SIMD matrix products, both cores) or `plain`
+    /// (the loops the chapters show, one thread); `unfused` is `plain` here. The same model either way.
+    #[arg(long, default_value_t = Kernels::Fast)]
+    #[serde(skip)]
+    pub kernels: Kernels,
 }
 
 impl TrainConfig {
@@ -241,7 +254,6 @@ impl TrainConfig {
         harness::limits::check_steps("--warmup-steps", self.warmup_steps, false)?;
         ensure!(self.batch_size > 0, "--batch-size must be at least 1");
         ensure!(self.eval_interval > 0, "--eval-interval must be at least 1");
-        ensure!(self.eval_iters > 0, "--eval-iters must be at least 1");
         for (name, v) in [
             ("--learning-rate", self.learning_rate),
             ("--min-lr", self.min_lr),

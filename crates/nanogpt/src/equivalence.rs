@@ -3,8 +3,11 @@
 //! [`ModelConfig::microgpt`](crate::config::ModelConfig::microgpt) and loaded this way, the batched
 //! model computes microGPT's loss and gradients (tests/equivalence.rs).
 
-use anyhow::{Result, ensure};
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
 use autograd::Tensor;
+use harness::checkpoint::TensorData;
 
 use crate::model::{Gpt, Mode};
 
@@ -71,6 +74,22 @@ pub fn load_microgpt(model: &Gpt, mut weight: impl FnMut(&str) -> Result<Vec<f32
     Ok(())
 }
 // ANCHOR_END: load
+
+/// Copies the weights of the microgpt checkpoint in `dir` into `model` (built with microGPT's
+/// architecture and size): `nanogpt train --init-from`, which makes both trainers start from one model.
+pub fn load_microgpt_checkpoint(model: &Gpt, dir: &Path) -> Result<()> {
+    let load = || -> Result<()> {
+        let ckpt = harness::checkpoint::load::<serde_json::Value>(dir, "microgpt")?;
+        load_microgpt(model, |name| {
+            let tensor = ckpt.tensors.get(name).with_context(|| format!("it has no tensor `{name}`"))?;
+            Ok(match &tensor.data {
+                TensorData::F64(v) => v.iter().map(|&x| x as f32).collect(), // microgpt's scalars are f64
+                TensorData::F32(v) => v.clone(),
+            })
+        })
+    };
+    load().with_context(|| format!("cannot start from the microgpt checkpoint in {}", dir.display()))
+}
 
 /// The gradient of microGPT's matrix `name`, read from our tensors after `backward`.
 pub fn microgpt_grad(model: &Gpt, name: &str) -> Option<Vec<f32>> {

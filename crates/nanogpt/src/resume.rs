@@ -111,8 +111,8 @@ impl Best {
     }
 
     /// At the end of the run: puts the best weights back into `model`, and gives a resumed run's log
-    /// the records before its start (and this run's records their tokens and seconds counted from the
-    /// start of the first run).
+    /// the records before its start (and this run's records their tokens, seconds and training seconds
+    /// counted from the start of the first run).
     pub fn finish(&self, model: &Gpt, log: &Path) -> Result<()> {
         let ckpt = checkpoint::load::<State>(&self.dir.join(RESUME_DIR), crate::STAGE)?;
         for (name, p) in model.named_tensors() {
@@ -120,8 +120,11 @@ impl Best {
         }
         if !self.kept.is_empty() {
             let mut records = self.kept.clone();
+            // The training seconds before, as logged at the step the run resumed from.
+            let trained = self.kept.last().and_then(|r| r.train_s).unwrap_or(0.0);
             for mut r in harness::read_run_log(log)? {
                 (r.tokens_seen, r.elapsed_s) = (r.tokens_seen + self.before.0, r.elapsed_s + self.before.1);
+                r.train_s = r.train_s.map(|t| t + trained);
                 records.push(r);
             }
             let mut writer = RunLogWriter::create(log)?;

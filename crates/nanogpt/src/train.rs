@@ -42,6 +42,9 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         true => Best::resume(dir, config, &model_config, &data.vocab, out)?,
         false => {
             let model = Gpt::new(model_config.clone(), &mut PyRandom::new(cfg.seed), cfg.init_std);
+            if let Some(dir) = &cfg.init_from {
+                crate::equivalence::load_microgpt_checkpoint(&model, dir)?;
+            }
             let opt = adamw(&model, cfg);
             (model, opt, Best::new(dir, config, &model_config, &data.vocab))
         }
@@ -67,7 +70,11 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         decay_steps: cfg.steps,
     };
     let (t, mut batch) = (c.block_size, Batch::default());
+    let _kernels = cfg.kernels.scope();
     let mut run = Run::new(crate::STAGE, cfg.steps, cfg.eval_interval, Some(saver))?;
+    if best.step() == 0 {
+        run.eval_start(val_loss(&model, &data, cfg).loss)?; // nanoGPT's evaluation at iteration 0
+    }
     for step in best.step()..cfg.steps {
         // The step's batch and dropout masks depend on the seed and the step alone, so a resumed run
         // draws exactly the batches the uninterrupted run would have.
@@ -76,7 +83,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         opt.set_lr(schedule.lr(step));
         let loss = train_step(&model, &mut opt, &batch, cfg.grad_clip, &mut rng);
         if run.step(step, loss as f64, batch.n_targets())? {
-            let val = estimate_loss(&model, &data.val, &data.token_bytes, cfg);
+            let val = val_loss(&model, &data, cfg);
             run.eval_bpb(step, val.loss, Some(val.bpb))?;
             best.keep_if_better(step + 1, val.loss, &model, &opt, &mut run)?;
         }
@@ -175,6 +182,14 @@ pub fn estimate_loss(model: &Gpt, examples: &Examples, token_bytes: &[usize], cf
     Eval { loss: total / cfg.eval_iters as f64, bpb: summed / bytes.max(1) as f64 / std::f64::consts::LN_2 }
 }
 // ANCHOR_END: estimate
+
+/// The val loss as `--eval-iters` asks: estimated on that many batches, or over the whole split (0).
+fn val_loss(model: &Gpt, data: &Dataset, cfg: &TrainConfig) -> Eval {
+    match cfg.eval_iters {
+        0 => evaluate(model, &data.val, &data.token_bytes),
+        _ => estimate_loss(model, &data.val, &data.token_bytes, cfg),
+    }
+}
 
 /// Sequences per batch of [`evaluate`].
 const EVAL_BATCH: usize = 32;

@@ -56,7 +56,7 @@ fn impossible_hyperparameters_are_one_line() {
     let run = |args: &[&str]| nanogpt(&[&["train", "--out", out], args].concat());
     assert_one_line_error(&run(&["--n-embd", "10", "--n-head", "4"]), "not divisible");
     for flag in
-        ["--n-layer", "--n-head", "--n-embd", "--block-size", "--steps", "--batch-size", "--eval-iters"]
+        ["--n-layer", "--n-head", "--n-embd", "--block-size", "--steps", "--batch-size", "--eval-interval"]
     {
         assert_one_line_error(&run(&[flag, "0"]), flag);
     }
@@ -65,8 +65,58 @@ fn impossible_hyperparameters_are_one_line() {
     assert_one_line_error(&run(&["--beta2", "1"]), "--beta2");
 }
 
+/// microGPT's architecture and size, which `--init-from` needs.
+const MICROGPT: [&str; 10] = [
+    "--variant",
+    "microgpt",
+    "--no-bias",
+    "--untie-head",
+    "--n-layer",
+    "1",
+    "--n-head",
+    "4",
+    "--n-embd",
+    "16",
+];
+
+#[test]
+fn init_from_a_microgpt_run_the_exact_val_loss_and_either_kernels() {
+    let dir = temp_dir("init-from");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../microgpt/tests/fixtures/equivalence");
+    let fixture = fixture.to_str().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let args =
+            [&["--steps", "4", "--eval-interval", "2", "--eval-iters", "0", "--batch-size", "4"][..], extra];
+        let output = train(&out, &args.concat());
+        assert_success(&output);
+        harness::read_run_log(&out.join("log.jsonl")).unwrap()
+    };
+    // Evaluated before the first step, over every val name (`--eval-iters 0`), from microgpt's weights.
+    let plain = run("plain", &[&MICROGPT[..], &["--init-from", fixture, "--kernels", "plain"]].concat());
+    let fast = run("fast", &[&MICROGPT[..], &["--init-from", fixture]].concat());
+    let steps: Vec<usize> = fast.iter().map(|r| r.step).collect();
+    assert_eq!(steps, [0, 2, 4]);
+    assert_eq!((fast[0].tokens_seen, fast[0].train_s), (0, Some(0.0)));
+    for (p, f) in plain.iter().zip(&fast) {
+        let (p, f) = (p.val_loss.unwrap(), f.val_loss.unwrap());
+        assert!((p - f).abs() < 1e-5, "plain kernels {p}, fast {f}");
+    }
+    // Started elsewhere: the first evaluation differs.
+    let fresh = run("fresh", &MICROGPT);
+    assert!((fresh[0].val_loss.unwrap() - fast[0].val_loss.unwrap()).abs() > 1e-3);
+    // The weights must fit: nanogpt's default architecture does not.
+    assert_one_line_error(&train(&dir.join("wrong"), &["--init-from", fixture]), "microGPT's architecture");
+    assert_one_line_error(
+        &train(&dir.join("none"), &[&MICROGPT[..], &["--init-from", "/no/such/run"]].concat()),
+        "/no/such/run",
+    );
+}
+
 #[test]
 fn usage_errors_are_clap_s() {
+    assert_usage_error(&nanogpt(&["train", "--init-from", "x", "--resume"]), "--resume");
+    assert_usage_error(&nanogpt(&["train", "--kernels", "quick"]), "quick");
     assert_usage_error(&nanogpt(&["train", "--no-such-flag"]), "--no-such-flag");
     assert_usage_error(&nanogpt(&["train", "--steps", "many"]), "--steps");
     assert_usage_error(&nanogpt(&["train", "--variant", "llama"]), "llama");
@@ -106,7 +156,7 @@ fn train_then_sample_from_the_checkpoint() {
         assert!(out.join(file).exists(), "{file} was not written");
     }
     let log = harness::read_run_log(&out.join("log.jsonl")).unwrap();
-    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [20, 40]);
+    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 20, 40], "an evaluation before step 1");
     let last = log.last().unwrap();
     assert!(last.val_loss.is_some_and(|v| v < 27f64.ln()), "{log:?}");
     assert!(last.tokens_seen > 40 * 8, "{last:?}");
@@ -185,9 +235,11 @@ fn training_resumes_from_the_checkpoint() {
     assert_success(&output);
     assert!(String::from_utf8_lossy(&output.stdout).contains("resuming at step 20"));
     let log = harness::read_run_log(&out.join("log.jsonl")).unwrap();
-    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [10, 20, 30, 40]);
-    assert_eq!(log[..2], before[..2], "the records up to the checkpoint are kept");
-    assert!(log[3].tokens_seen > log[1].tokens_seen && log[3].elapsed_s > log[1].elapsed_s);
+    // (A resumed run does not evaluate before its first step: step 0 is the first run's.)
+    assert_eq!(log.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 10, 20, 30, 40]);
+    assert_eq!(log[..3], before[..3], "the records up to the checkpoint are kept");
+    assert!(log[4].tokens_seen > log[2].tokens_seen && log[4].elapsed_s > log[2].elapsed_s);
+    assert!(log[3].train_s > log[2].train_s, "training seconds go on from the first run's: {log:?}");
     // Other model flags than the checkpoint's are refused.
     assert_one_line_error(&train(&out, &["--steps", "60", "--resume", "--n-embd", "32"]), "model flags");
     // Resuming a checkpoint with other data is refused.

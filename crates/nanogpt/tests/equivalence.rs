@@ -12,7 +12,9 @@ use autograd::{Tape, TensorTape, Value};
 use harness::PyRandom;
 use nanogpt::config::ModelConfig;
 use nanogpt::config::Variant;
-use nanogpt::equivalence::{document_loss, load_microgpt, microgpt_grad, microgpt_names};
+use nanogpt::equivalence::{
+    document_loss, load_microgpt, load_microgpt_checkpoint as load_checkpoint, microgpt_grad, microgpt_names,
+};
 use nanogpt::model::{Gpt, Norm};
 
 /// f32 against f64: the tensor model rounds every intermediate to f32 (ε = 1.2e-7), over a few dozen
@@ -251,4 +253,24 @@ fn microgpt_fixture() {
         let loss = document_loss(&model, &tokens).item() as f64;
         assert!((loss - grads["loss"].1[0]).abs() > 1e-3, "with {what} the loss is microGPT's too: {loss}");
     }
+}
+
+#[test]
+fn init_from_reads_a_microgpt_run_directory() {
+    // `nanogpt train --init-from DIR` on the fixture (a run directory microgpt wrote): the same loss
+    // as the weights read by hand above.
+    let dir = fixture_dir();
+    let grads = read_f64(&dir.join("grads.safetensors"));
+    let doc = std::fs::read_to_string(dir.join("doc.txt")).unwrap();
+    let tokens: Vec<usize> = doc.split_whitespace().map(|t| t.parse().unwrap()).collect();
+    let model = Gpt::new(ModelConfig::microgpt(1, 16, 4, 16, 27), &mut PyRandom::new(0), 0.02);
+    load_checkpoint(&model, &dir).unwrap();
+    let _step = TensorTape::scope();
+    let _ = assert_close("loss", &[document_loss(&model, &tokens).item()], &grads["loss"].1);
+    // Another architecture, or a directory without a microgpt checkpoint: one line saying why.
+    let wider = Gpt::new(ModelConfig::microgpt(1, 32, 4, 16, 27), &mut PyRandom::new(0), 0.02);
+    let e = format!("{:#}", load_checkpoint(&wider, &dir).unwrap_err());
+    assert!(e.contains("numbers, the model expects") && !e.contains('\n'), "{e}");
+    let e = format!("{:#}", load_checkpoint(&model, &dir.join("nowhere")).unwrap_err());
+    assert!(e.contains("cannot start from the microgpt checkpoint") && !e.contains('\n'), "{e}");
 }
