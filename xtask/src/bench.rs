@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::cargo;
 
-mod batching;
+pub mod batching;
 mod default_runs;
 mod sampling;
 mod tokenizer;
@@ -602,7 +602,7 @@ fn torch_bench(root: &Path, names: &Path, steps: usize) -> Result<Vec<ModelTime>
 }
 
 /// Wall times of the original microgpt.py, run in a directory holding the repo's names as input.txt.
-fn time_microgpt_py(root: &Path, script: &Path, reps: usize, dir: &Path) -> Result<Vec<f64>> {
+pub fn time_microgpt_py(root: &Path, script: &Path, reps: usize, dir: &Path) -> Result<Vec<f64>> {
     std::fs::create_dir_all(dir)?;
     std::fs::copy(root.join("data").join("names.txt"), dir.join("input.txt"))?;
     let script = std::path::absolute(script)?;

@@ -384,7 +384,7 @@ mod tests {
     fn drawn() -> Vec<String> {
         let jobs = JOBS.iter().flat_map(|j| j.stems.iter().map(move |stem| (stem, j.exts)));
         let mut files: Vec<String> = jobs
-            .chain([(&"compare-loss", PNG_SVG)])
+            .chain([(&"compare-loss", PNG_SVG), (&"ladder", PNG_SVG)]) // `compare --snippets`, `ladder --snippets`
             .flat_map(|(stem, exts)| exts.iter().map(move |ext| format!("{stem}.{ext}")))
             .collect();
         files.sort();

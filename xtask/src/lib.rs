@@ -25,6 +25,7 @@ pub mod cargo;
 pub mod compare;
 pub mod diff;
 pub mod figures;
+pub mod ladder;
 pub mod lectures;
 pub mod listings;
 pub mod owned;

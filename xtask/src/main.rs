@@ -10,7 +10,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use xtask::compare::summary::Outcome;
 use xtask::diff::{self, Color};
-use xtask::{bench, compare, figures, lectures, workspace_root};
+use xtask::{bench, compare, figures, ladder, lectures, workspace_root};
 
 /// Chores for the zero-to-gpt workspace.
 #[derive(Debug, Parser)]
@@ -86,6 +86,21 @@ enum Command {
         /// Also write each table as the book's snippet (lectures/snippets/bench-*.md, run-*.md), to be
         /// copied into the chapters and README by `cargo xtask lectures --sync`. Run it on an idle machine.
         #[arg(long)]
+        snippets: bool,
+    },
+    /// Train one model (microGPT's) on each rung of the ladder from micrograd's scalar nodes to the
+    /// batched tensor trainer, from the same initial weights and on the same names; write the table
+    /// (ladder.md), the figure (ladder.png, ladder.svg) and every rung's run in --out.
+    Ladder {
+        /// Where the runs, the table and the figure go (default: runs/ladder in the workspace).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A smoke test: about 1/50 of the training, labelled as such.
+        #[arg(long, conflicts_with = "snippets")]
+        quick: bool,
+        /// Also write the table as the book's snippet (lectures/snippets/ladder.md) and the figure into
+        /// lectures/src/figures, into the default --out. Run it on an idle machine.
+        #[arg(long, conflicts_with = "out")]
         snippets: bool,
     },
     /// Regenerate every figure the lectures show, into lectures/src/figures (or --out).
@@ -180,6 +195,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", report.markdown);
             println!("wrote {}", report.path.display());
             Ok(if report.complete { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Ladder { out, quick, snippets } => {
+            let budget = if quick { ladder::Budget::QUICK } else { ladder::Budget::FULL };
+            let out = out.unwrap_or_else(|| root.join("runs").join("ladder"));
+            let report = ladder::ladder(&root, &ladder::Options { out, budget, quick })?;
+            print!("{}", report.markdown);
+            println!(
+                "wrote {}, {} and {}",
+                report.table.display(),
+                report.figure.png.display(),
+                report.figure.svg.display()
+            );
+            if snippets {
+                println!("wrote {}", ladder::write_snippet(&root, &report)?.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Figures { out } => {
             let out = out.unwrap_or_else(|| root.join("lectures").join("src").join("figures"));

@@ -59,6 +59,17 @@ const BENCH_INPUTS: &[&[&str]] =
 const FIGURES: &str = "cargo xtask figures";
 const FIGURES_INPUTS: &[&[&str]] =
     &[ENGINE, &["crates/nanogpt/src", "data/shakespeare.txt", "xtask/src/figures.rs"]];
+const LADDER: &str = "cargo xtask ladder --snippets";
+const LADDER_INPUTS: &[&[&str]] = &[
+    ENGINE,
+    &[
+        "crates/microgpt/src",
+        "crates/nanogpt/src",
+        "data/names.txt",
+        "xtask/src/ladder.rs",
+        "xtask/src/ladder",
+    ],
+];
 const COMPARE: &str = "cargo xtask compare --snippets";
 const COMPARE_INPUTS: &[&[&str]] = &[ENGINE, STAGES, &["xtask/src/compare"]];
 
@@ -79,6 +90,7 @@ pub const SPECS: &[Spec] = &[
     Spec { name: "run-microgpt", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "compare-summary", command: COMPARE, inputs: COMPARE_INPUTS },
     Spec { name: "figures-shakespeare-minute", command: FIGURES, inputs: FIGURES_INPUTS },
+    Spec { name: "ladder", command: LADDER, inputs: LADDER_INPUTS },
 ];
 
 pub fn spec(name: &str) -> Option<&'static Spec> {

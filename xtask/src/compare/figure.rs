@@ -19,8 +19,9 @@ const LEGEND_HEIGHT: u32 = 64;
 const SHORTEST_TIME_S: f64 = 1e-2;
 
 /// The (x, val loss) points of a run log, x read by `x`.
+/// (An evaluation before the first step, at 0 tokens, has no place on the log axes: it is left out.)
 fn val_points(records: &[Record], x: impl Fn(&Record) -> f64) -> Vec<(f64, f64)> {
-    records.iter().filter_map(|r| Some((x(r), r.val_loss?))).collect()
+    records.iter().filter(|r| r.tokens_seen > 0).filter_map(|r| Some((x(r), r.val_loss?))).collect()
 }
 
 /// The two panels, each a chart with the same series in the same order (so the same colours).
@@ -84,13 +85,20 @@ mod tests {
             train_loss: Some(3.0),
             val_loss: val,
             val_bpb: None,
+            train_s: None,
         }
     }
 
     #[test]
     fn only_logged_val_losses_are_plotted() {
-        let log = [rec(1, 10, 0.001, Some(3.3)), rec(2, 20, 0.5, None), rec(3, 30, 1.0, Some(2.9))];
+        let log = [
+            rec(0, 0, 0.2, Some(3.4)), // before the first step
+            rec(1, 10, 0.001, Some(3.3)),
+            rec(2, 20, 0.5, None),
+            rec(3, 30, 1.0, Some(2.9)),
+        ];
         assert_eq!(val_points(&log, |r| r.tokens_seen as f64), [(10.0, 3.3), (30.0, 2.9)]);
+        assert_eq!(val_points(&log, |r| r.elapsed_s), [(0.001, 3.3), (1.0, 2.9)]);
     }
 
     #[test]

@@ -223,6 +223,7 @@ mod tests {
             train_loss: train,
             val_loss: val,
             val_bpb: None,
+            train_s: None,
         }
     }
 
