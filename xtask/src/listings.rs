@@ -80,9 +80,17 @@ pub type Problem = (usize, String);
 pub fn sync(root: &Path, dir: &Path, chapter: &str) -> (String, Vec<Problem>) {
     let lines: Vec<&str> = chapter.lines().collect();
     let (mut out, mut problems) = (String::new(), Vec::new());
-    let mut i = 0;
+    let (mut i, mut in_fence) = (0, false);
     while i < lines.len() {
         let line = lines[i];
+        if in_fence {
+            // Inside a code block a marker is an example of one, shown as text.
+            in_fence = !is_fence(line);
+            out.push_str(line);
+            out.push('\n');
+            i += 1;
+            continue;
+        }
         // An mdBook include alone in a fence: the old form, converted.
         let include = (is_fence(line) && i + 2 < lines.len() && is_fence(lines[i + 2]))
             .then(|| parse_includes(lines[i + 1]))
@@ -119,6 +127,7 @@ pub fn sync(root: &Path, dir: &Path, chapter: &str) -> (String, Vec<Problem>) {
             i = close + 1;
             continue;
         }
+        in_fence = is_fence(line);
         out.push_str(line);
         out.push('\n');
         i += 1;
@@ -225,6 +234,16 @@ mod tests {
         let missing = "<!-- listing: crates/m/src/b.rs:g -->\n```rust\n```\n";
         let (_, problems) = sync(&root, Path::new("lectures/src"), missing);
         assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn a_marker_inside_a_code_block_is_an_example_and_left_alone() {
+        let root = root_with("crates/m/src/c.rs", "// ANCHOR: f\nfn f() {}\n// ANCHOR_END: f\n");
+        let chapter = "A listing looks like this:\n\n```text\n<!-- listing: crates/m/src/c.rs:f -->\n```\n\n```sh\ncargo run\n```\n<!-- listing: crates/m/src/c.rs:f -->\n```rust\n```\n";
+        let (synced, problems) = sync(&root, Path::new("lectures/src"), chapter);
+        assert!(problems.is_empty(), "{problems:?}");
+        let want = chapter.replace("```rust\n```", "```rust\nfn f() {}\n```");
+        assert_eq!(synced, want, "only the listing outside the code blocks is filled in");
     }
 
     #[test]

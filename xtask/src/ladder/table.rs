@@ -223,4 +223,45 @@ mod tests {
         assert_eq!((t.ms_per_step(), t.predictions_per_s()), (10.0, 700.0));
         assert_eq!(Timed::of(&records, 2.0).unwrap().to_target, None);
     }
+
+    #[test]
+    fn the_table_has_a_row_per_rung_and_cpython_s_when_it_ran() {
+        let budget = Budget { doc_steps: 320, evals: 2, target: 2.30 };
+        let rungs = super::super::rungs(&budget, std::path::Path::new("/o"), std::path::Path::new("/o/init"));
+        let rows: Vec<Row> = rungs
+            .into_iter()
+            .enumerate()
+            .map(|(i, rung)| {
+                let (steps, t) = (320 / rung.batch, 1.0 / (i + 1) as f64); // each rung twice as fast…
+                let records =
+                    vec![rec(0, 0, 0.0, 3.3), rec(steps / 2, 1120, t / 2.0, 2.29), rec(steps, 2240, t, 2.2)];
+                Row::new(rung, records, budget.target)
+            })
+            .collect();
+        let md = markdown(&rows, &budget, None, (1000.0, 250.0), false);
+        let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+        assert_eq!(lines.len(), 1 + 1 + 6, "{md}");
+        assert!(lines[1].contains("not run: set `MICROGPT_PY"), "{}", lines[1]);
+        // Rung 2 learns from as many predictions in half the time: 2× rung 1, and 2× the rung above.
+        assert!(
+            lines[3].starts_with("| 2 | fused nodes") && lines[3].contains("| 2.00× | 2.00× |"),
+            "{}",
+            lines[3]
+        );
+        assert!(lines[7].contains("| 1.20× | 6.00× |"), "{}", lines[7]);
+        // Half-way, at 160 names (5 steps of 32 on the batched rungs), each reached 2.29 ≤ 2.30.
+        assert!(lines[2].contains("| 0.50 | 160 | 2.2000 |"), "{}", lines[2]);
+        assert!(lines[5].contains("| 160 | 2.2000 |"), "{}", lines[5]);
+        assert!(
+            !md.contains("SMOKE TEST") && md.contains("1,000 tokens/s with the KV cache, 250 recomputing")
+        );
+        // microgpt.py's 1000 steps in 60 s: 60 ms a step, and rung 2's 160 steps to the target at that pace.
+        let md = markdown(&rows, &budget, Some(60.0), (1000.0, 250.0), true);
+        let cpython = md.lines().find(|l| l.starts_with("| 0 |")).unwrap();
+        assert!(
+            cpython.contains("| 60.00 | 117 |") && cpython.contains("≈ 10 (rung 2's 160 steps at its pace)"),
+            "{cpython}"
+        );
+        assert!(md.starts_with("**SMOKE TEST"));
+    }
 }
