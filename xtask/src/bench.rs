@@ -248,7 +248,19 @@ pub fn bench(root: &Path, out: &Path, quick: bool, snippets: bool) -> Result<Rep
     md.push('\n');
     for (krate, run) in &runs {
         match run {
-            Ok(run) => run_snippets.push((format!("run-{krate}"), default_runs::snippet(run, &when))),
+            Ok(run) => {
+                run_snippets.push((format!("run-{krate}"), default_runs::snippet(run, &when)));
+                if *krate == "nanogpt" {
+                    // The chapter's table of the default run, every 500 steps, from its run log.
+                    let table = crate::compare::summary::log_table(&run.records, 500, false);
+                    let note = "\nThe val loss is the trainer's estimate (20 fixed batches of 32 names); the train loss \
+                                the mean of the minibatch losses since the evaluation before.";
+                    run_snippets.push((
+                        "run-nanogpt-log".into(),
+                        format!("{table}{note}\n\n*From the run above.*\n"),
+                    ));
+                }
+            }
             Err(_) => complete = false,
         }
     }

@@ -179,7 +179,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!("wrote {}", report.summary.display());
             if snippets && report.all_trained() {
-                println!("wrote {}", compare::write_snippet(&root, &report)?.display());
+                println!(
+                    "wrote {} and compare-summary.md beside it",
+                    compare::write_snippet(&root, &report)?.display()
+                );
                 println!(
                     "{}",
                     figures::compare_figure(&root, &root.join("lectures").join("src").join("figures"))

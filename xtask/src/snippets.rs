@@ -54,8 +54,11 @@ pub struct Spec {
 }
 
 const BENCH: &str = "cargo xtask bench --snippets";
-const BENCH_INPUTS: &[&[&str]] =
-    &[ENGINE, STAGES, &["crates/autograd/benches", "xtask/src/bench.rs", "xtask/src/bench"]];
+const BENCH_INPUTS: &[&[&str]] = &[
+    ENGINE,
+    STAGES,
+    &["crates/autograd/benches", "xtask/src/bench.rs", "xtask/src/bench", "xtask/src/compare/summary.rs"],
+];
 const FIGURES: &str = "cargo xtask figures";
 const FIGURES_INPUTS: &[&[&str]] =
     &[ENGINE, &["crates/nanogpt/src", "data/shakespeare.txt", "xtask/src/figures.rs"]];
@@ -87,8 +90,10 @@ pub const SPECS: &[Spec] = &[
     Spec { name: "run-bigram", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "run-mlp", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "run-nanogpt", command: BENCH, inputs: BENCH_INPUTS },
+    Spec { name: "run-nanogpt-log", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "run-microgpt", command: BENCH, inputs: BENCH_INPUTS },
     Spec { name: "compare-summary", command: COMPARE, inputs: COMPARE_INPUTS },
+    Spec { name: "compare-nanogpt", command: COMPARE, inputs: COMPARE_INPUTS },
     Spec { name: "figures-shakespeare-minute", command: FIGURES, inputs: FIGURES_INPUTS },
     Spec { name: "ladder", command: LADDER, inputs: LADDER_INPUTS },
 ];

@@ -27,6 +27,8 @@ pub struct DefaultRun {
     pub val_loss: Option<f64>,
     /// The training steps its run log ends at.
     pub steps: usize,
+    /// Its run log.
+    pub records: Vec<harness::Record>,
 }
 
 /// Runs each stage of `binaries` with no arguments, in its own directory under `scratch` (so its default
@@ -54,7 +56,7 @@ pub fn run_all(
                     harness::read_run_log(&dir.join("runs").join(krate).join(harness::runlog::LOG_FILE))?;
                 let val_loss = log.iter().rev().find_map(|r| r.val_loss);
                 let steps = log.iter().map(|r| r.step).max().unwrap_or(0);
-                Ok(DefaultRun { krate, measured, stdout, val_loss, steps })
+                Ok(DefaultRun { krate, measured, stdout, val_loss, steps, records: log })
             };
             (krate, run())
         })
@@ -160,6 +162,7 @@ mod tests {
             stdout,
             val_loss: None,
             steps: 20,
+            records: Vec::new(),
         };
         let s = snippet(&run, "today");
         let body: Vec<&str> = s.lines().collect();
@@ -181,6 +184,7 @@ mod tests {
             stdout: "x\ny\n--- samples ---\nsample  1: a\n".into(),
             val_loss: Some(2.25),
             steps: 1000,
+            records: Vec::new(),
         };
         let s = snippet(&run, "today");
         assert!(s.contains("x\ny\n--- samples ---\nsample  1: a\n```"), "{s}");

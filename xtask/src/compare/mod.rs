@@ -156,7 +156,38 @@ pub fn write_snippet(root: &Path, report: &Report) -> Result<PathBuf> {
         summary::duration(training),
         crate::bench::machine()
     );
-    crate::snippets::write(root, "compare-summary", &body)
+    crate::snippets::write(root, "compare-summary", &body)?;
+    write_nanogpt_snippet(root, report)
+}
+
+/// The snippet `compare-nanogpt`: nanogpt's long run (its chapter's "what it reaches"), every 1,500
+/// steps, and the best checkpoint's loss over every val name, as its run printed it.
+fn write_nanogpt_snippet(root: &Path, report: &Report) -> Result<PathBuf> {
+    let records = report
+        .results
+        .iter()
+        .find_map(|r| match (&r.outcome, r.name.as_str()) {
+            (Outcome::Trained(t), "nanogpt") => Some(&t.records),
+            _ => None,
+        })
+        .context("nanogpt did not train")?;
+    let dir = report.summary.parent().context("the summary has a directory")?.join("nanogpt");
+    let printed = std::fs::read_to_string(dir.join("train.txt"))?;
+    let best = printed
+        .lines()
+        .find(|l| l.starts_with("best val loss"))
+        .context("nanogpt printed no best val loss")?;
+    let steps = records.last().map_or(0, |r| r.step);
+    let body = format!(
+        "`nanogpt train --steps {}` (the cosine ends at the last step; the other defaults unchanged), as \
+         `cargo xtask compare` runs it; seconds of wall time since the start, evaluations included:\n\n{}\n\
+         At its end it printed: `{best}`.\n\n*Measured by `cargo xtask compare --snippets` on {}, {}.*\n",
+        summary::thousands(steps as u64),
+        summary::log_table(records, 1500, true),
+        crate::snippets::today(),
+        crate::bench::machine()
+    );
+    crate::snippets::write(root, "compare-nanogpt", &body)
 }
 
 /// Trains one run with its budget; returns its run log.

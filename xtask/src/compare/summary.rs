@@ -84,6 +84,27 @@ pub struct Context {
     pub references: References,
 }
 
+/// A run log as a table: every evaluation at a multiple of `every` steps (step 0 included), with its
+/// train and val losses, and its seconds since the start if `seconds`.
+pub fn log_table(records: &[Record], every: usize, seconds: bool) -> String {
+    let mut md = String::from(if seconds {
+        "| step | seconds | train loss | val loss |\n|--:|--:|--:|--:|\n"
+    } else {
+        "| step | train loss | val loss |\n|--:|--:|--:|\n"
+    });
+    let loss = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.3}"));
+    for r in records.iter().filter(|r| r.step.is_multiple_of(every.max(1))) {
+        let time = if seconds { format!(" {:.0} |", r.elapsed_s) } else { String::new() };
+        md.push_str(&format!(
+            "| {} |{time} {} | {} |\n",
+            thousands(r.step as u64),
+            loss(r.train_loss),
+            loss(r.val_loss)
+        ));
+    }
+    md
+}
+
 /// `12345` → `12,345`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -225,6 +246,20 @@ mod tests {
             val_bpb: None,
             train_s: None,
         }
+    }
+
+    #[test]
+    fn a_log_becomes_a_table_of_every_nth_step() {
+        let log = [
+            record("s", 0, 0, 0.2, None, Some(3.3)),
+            record("s", 250, 100, 1.0, Some(2.5), Some(2.4)),
+            record("s", 500, 200, 2.4, Some(2.2), Some(2.25)),
+        ];
+        assert_eq!(
+            log_table(&log, 500, true),
+            "| step | seconds | train loss | val loss |\n|--:|--:|--:|--:|\n| 0 | 0 | – | 3.300 |\n| 500 | 2 | 2.200 | 2.250 |\n"
+        );
+        assert_eq!(log_table(&log, 250, false).lines().count(), 2 + 3);
     }
 
     fn context() -> Context {
