@@ -184,6 +184,8 @@ pub struct Report {
     pub markdown: String,
     pub table: PathBuf,
     pub figure: plot::Saved,
+    /// Wall-clock seconds of the whole ladder, the build left out.
+    pub elapsed_s: f64,
 }
 
 /// The first line of `ladder.md`: how a rerun knows the file is its own.
@@ -199,6 +201,7 @@ pub fn ladder(root: &Path, opts: &Options) -> Result<Report> {
         harness::overwrite::starts_with(p, HEADER.as_bytes())
     })?;
     let built = crate::cargo::build_release(root, &["microgpt", "nanogpt"])?;
+    let clock = std::time::Instant::now(); // the build left out
     if let Some((krate, why)) = built.failed.iter().next() {
         bail!("cannot build {krate}: {why}");
     }
@@ -235,7 +238,21 @@ pub fn ladder(root: &Path, opts: &Options) -> Result<Report> {
     let at_size = top_rungs_at_default_size(&bin("nanogpt"), &data, opts.quick)?;
     let mut md = markdown(&rows, &opts.budget, python.as_ref().map(|w| w[0]), sampling, opts.quick);
     md.push_str(&table::default_size_markdown(&at_size));
-    md.push_str("\nThe commands, after `microgpt train --held-out --steps 0 --out runs/ladder/init` (the initial weights):\n\n```sh\n");
+    let init_command = Rung {
+        name: "init",
+        adds: "",
+        stage: "microgpt",
+        args: ["train", "--held-out", "--steps", "0", "--out", &init.display().to_string()]
+            .map(String::from)
+            .to_vec(),
+        threads: 1,
+        batch: 1,
+    };
+    md.push_str(
+        "\nThe commands, each from the repository's root; the first saves the initial weights:\n\n```sh\n",
+    );
+    md.push_str(&init_command.command(root).replacen("RAYON_NUM_THREADS=1 ", "", 1));
+    md.push('\n');
     for row in &rows {
         md.push_str(&row.rung.command(root));
         md.push('\n');
@@ -243,15 +260,16 @@ pub fn ladder(root: &Path, opts: &Options) -> Result<Report> {
     md.push_str("```\n");
     harness::overwrite::write_atomic(&table_path, format!("{HEADER}\n{md}").as_bytes())?;
     let figure = figure::draw(&rows, &opts.budget, opts.quick, &out.join("ladder"))?;
-    Ok(Report { rows, markdown: md, table: table_path, figure })
+    Ok(Report { rows, markdown: md, table: table_path, figure, elapsed_s: clock.elapsed().as_secs_f64() })
 }
 
 /// Writes the table as the book's snippet `ladder` and copies the figure into the chapter's figures.
 pub fn write_snippet(root: &Path, report: &Report) -> Result<PathBuf> {
     let body = format!(
-        "{}\n*Measured by `cargo xtask ladder --snippets` on {}, {}.*\n",
+        "{}\n*Measured by `cargo xtask ladder --snippets` on {} ({} for the whole ladder, the build left out), {}.*\n",
         report.markdown,
         crate::snippets::today(),
+        crate::compare::summary::duration(report.elapsed_s),
         crate::bench::machine()
     );
     let figures = root.join("lectures").join("src").join("figures");

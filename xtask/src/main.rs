@@ -95,7 +95,7 @@ enum Command {
         /// Where the runs, the table and the figure go (default: runs/ladder in the workspace).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// A smoke test: about 1/50 of the training, labelled as such.
+        /// A smoke test: 1/100 of the training, labelled as such.
         #[arg(long, conflicts_with = "snippets")]
         quick: bool,
         /// Also write the table as the book's snippet (lectures/snippets/ladder.md) and the figure into

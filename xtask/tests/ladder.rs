@@ -39,19 +39,24 @@ fn quick_ladder_trains_one_model_on_every_rung_and_tabulates_it() {
     // Micrograd's nodes and the fused ones are the same arithmetic: the same losses to the bit.
     let vals = |i: usize| report.rows[i].records.iter().map(|r| r.val_loss).collect::<Vec<_>>();
     assert_eq!(vals(0), vals(1));
-    // So are the plain and fast tensor kernels on one thread and two, to f32 rounding.
-    for (a, b) in [(3, 4), (4, 5)] {
-        for (x, y) in vals(a).iter().zip(vals(b)) {
-            let (x, y) = (x.unwrap(), y.unwrap());
-            assert!((x - y).abs() < 1e-5, "rungs {} and {}: {x} against {y}", a + 1, b + 1);
-        }
+    // The plain and fast tensor kernels agree to f32 rounding; one thread and two to the bit.
+    for (x, y) in vals(3).iter().zip(vals(4)) {
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert!((x - y).abs() < 1e-5, "rungs 4 and 5: {x} against {y}");
     }
+    assert_eq!(vals(4), vals(5), "rungs 5 and 6: the thread count changes no bit");
 
     // The table: a header, the CPython row (run or not), one row per rung, labelled a smoke test.
     let md = std::fs::read_to_string(&report.table).unwrap();
     assert!(md.contains("SMOKE TEST"), "{md}");
-    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    let (ladder, rest) = md.split_once("\nThe top rungs again").expect("the second table follows");
+    let rows: Vec<&str> = ladder.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(rows.len(), 1 + 1 + 6, "{md}");
+    // Then the top rungs at the default size (a header and three rows), and every rung's command.
+    assert_eq!(rest.lines().filter(|l| l.starts_with("| ")).count(), 1 + 3, "{rest}");
+    let commands: Vec<&str> = rest.lines().filter(|l| l.starts_with("RAYON_NUM_THREADS=")).collect();
+    assert_eq!(commands.len(), 6, "{rest}");
+    assert!(rest.contains("cargo run --release -p microgpt -- train --held-out --steps 0 --out "), "{rest}");
     assert!(rows[0].contains(&format!("seconds to val ≤ {:.2}", budget.target)), "{}", rows[0]);
     assert!(rows[1].starts_with("| 0 | CPython"), "{}", rows[1]);
     for (i, row) in rows[2..].iter().enumerate() {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use autograd::Tensor;
+use harness::Vocab;
 use harness::checkpoint::TensorData;
 
 use crate::model::{Gpt, Mode};
@@ -76,10 +77,15 @@ pub fn load_microgpt(model: &Gpt, mut weight: impl FnMut(&str) -> Result<Vec<f32
 // ANCHOR_END: load
 
 /// Copies the weights of the microgpt checkpoint in `dir` into `model` (built with microGPT's
-/// architecture and size): `nanogpt train --init-from`, which makes both trainers start from one model.
-pub fn load_microgpt_checkpoint(model: &Gpt, dir: &Path) -> Result<()> {
+/// architecture and size, on the same characters `vocab`): `nanogpt train --init-from`, which makes
+/// both trainers start from one model.
+pub fn load_microgpt_checkpoint(model: &Gpt, dir: &Path, vocab: &Vocab) -> Result<()> {
     let load = || -> Result<()> {
         let ckpt = harness::checkpoint::load::<serde_json::Value>(dir, "microgpt")?;
+        // (Every version of microgpt's checkpoint keeps the characters under `vocab`.)
+        let saved = ckpt.config.get("vocab").cloned().context("it records no vocabulary")?;
+        let saved: Vocab = serde_json::from_value(saved).context("its vocabulary does not read")?;
+        ensure!(&saved == vocab, "it was trained on other characters than --data's");
         load_microgpt(model, |name| {
             let tensor = ckpt.tensors.get(name).with_context(|| format!("it has no tensor `{name}`"))?;
             Ok(match &tensor.data {

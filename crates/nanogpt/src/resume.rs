@@ -120,11 +120,12 @@ impl Best {
         }
         if !self.kept.is_empty() {
             let mut records = self.kept.clone();
-            // The training seconds before, as logged at the step the run resumed from.
-            let trained = self.kept.last().and_then(|r| r.train_s).unwrap_or(0.0);
+            // The training seconds before, as logged at the step the run resumed from (unknown in
+            // a log written before runs logged them).
+            let trained = self.kept.last().and_then(|r| r.train_s);
             for mut r in harness::read_run_log(log)? {
                 (r.tokens_seen, r.elapsed_s) = (r.tokens_seen + self.before.0, r.elapsed_s + self.before.1);
-                r.train_s = r.train_s.map(|t| t + trained);
+                r.train_s = r.train_s.zip(trained).map(|(t, before)| t + before);
                 records.push(r);
             }
             let mut writer = RunLogWriter::create(log)?;

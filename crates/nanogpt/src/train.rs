@@ -43,7 +43,7 @@ pub fn train(config: &Config, data: &Path, saver: &Saver, out: &mut dyn Write) -
         false => {
             let model = Gpt::new(model_config.clone(), &mut PyRandom::new(cfg.seed), cfg.init_std);
             if let Some(dir) = &cfg.init_from {
-                crate::equivalence::load_microgpt_checkpoint(&model, dir)?;
+                crate::equivalence::load_microgpt_checkpoint(&model, dir, &data.vocab)?;
             }
             let opt = adamw(&model, cfg);
             (model, opt, Best::new(dir, config, &model_config, &data.vocab))

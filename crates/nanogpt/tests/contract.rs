@@ -240,6 +240,8 @@ fn training_resumes_from_the_checkpoint() {
     assert_eq!(log[..3], before[..3], "the records up to the checkpoint are kept");
     assert!(log[4].tokens_seen > log[2].tokens_seen && log[4].elapsed_s > log[2].elapsed_s);
     assert!(log[3].train_s > log[2].train_s, "training seconds go on from the first run's: {log:?}");
+    let (dt, de) = (log[4].train_s.unwrap() - log[2].train_s.unwrap(), log[4].elapsed_s - log[2].elapsed_s);
+    assert!(dt <= de, "trained {dt} s of the {de} s that passed");
     // Other model flags than the checkpoint's are refused.
     assert_one_line_error(&train(&out, &["--steps", "60", "--resume", "--n-embd", "32"]), "model flags");
     // Resuming a checkpoint with other data is refused.

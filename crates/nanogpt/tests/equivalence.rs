@@ -264,13 +264,18 @@ fn init_from_reads_a_microgpt_run_directory() {
     let doc = std::fs::read_to_string(dir.join("doc.txt")).unwrap();
     let tokens: Vec<usize> = doc.split_whitespace().map(|t| t.parse().unwrap()).collect();
     let model = Gpt::new(ModelConfig::microgpt(1, 16, 4, 16, 27), &mut PyRandom::new(0), 0.02);
-    load_checkpoint(&model, &dir).unwrap();
+    let saved: serde_json::Value = harness::checkpoint::load(&dir, "microgpt").unwrap().config;
+    let vocab: harness::Vocab = serde_json::from_value(saved["vocab"].clone()).unwrap();
+    load_checkpoint(&model, &dir, &vocab).unwrap();
     let _step = TensorTape::scope();
     let _ = assert_close("loss", &[document_loss(&model, &tokens).item()], &grads["loss"].1);
     // Another architecture, or a directory without a microgpt checkpoint: one line saying why.
     let wider = Gpt::new(ModelConfig::microgpt(1, 32, 4, 16, 27), &mut PyRandom::new(0), 0.02);
-    let e = format!("{:#}", load_checkpoint(&wider, &dir).unwrap_err());
+    let e = format!("{:#}", load_checkpoint(&wider, &dir, &vocab).unwrap_err());
     assert!(e.contains("numbers, the model expects") && !e.contains('\n'), "{e}");
-    let e = format!("{:#}", load_checkpoint(&model, &dir.join("nowhere")).unwrap_err());
+    let other = harness::Vocab::from_docs(&["abc"][..]);
+    let e = format!("{:#}", load_checkpoint(&model, &dir, &other).unwrap_err());
+    assert!(e.contains("other characters") && !e.contains('\n'), "{e}");
+    let e = format!("{:#}", load_checkpoint(&model, &dir.join("nowhere"), &vocab).unwrap_err());
     assert!(e.contains("cannot start from the microgpt checkpoint") && !e.contains('\n'), "{e}");
 }

@@ -155,11 +155,11 @@ pub fn markdown(
         "\nEvery rung trains microGPT's model (4,192 parameters: 1 layer, 4 heads, n_embd 16, block 16) from \
          the same initial weights (val loss before training, rung by rung: {}) on the training names of \
          `data/names.txt`'s canonical split, and learns from {} names in all: rungs 1–3 one name a step for \
-         {} steps, rungs 4–6 {BATCH} a step for {} steps. Val losses are over the whole val split, {} times \
-         a run; the times count training only (evaluations and checkpoints left out). Rungs 1–2 are \
-         microgpt's trainer (the names in a shuffled order, Adam, the learning rate decaying linearly to 0); \
-         rungs 3–6 are nanogpt's with microGPT's Adam and learning rate, drawing names at random and \
-         decaying along a cosine. Batching changes the optimisation: 32 names a step take fewer, averaged \
+         {} steps, rungs 4–6 {BATCH} a step for {} steps. Val losses are over the whole val split, before \
+         the first step and {} times a run; the times count training only (evaluations and checkpoints \
+         left out). Rungs 1–2 are microgpt's trainer in f64 (cycling through the names in one shuffled \
+         order, Adam, the learning rate decaying linearly to 0); rungs 3–6 are nanogpt's in f32, with \
+         microGPT's Adam and learning rate, drawing names at random and decaying along a cosine. Batching changes the optimisation: 32 names a step take fewer, averaged \
          updates, so compare the batched rungs by names seen and by seconds, not by steps.",
         initial.join(", "),
         thousands(names as u64),
