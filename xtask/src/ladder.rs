@@ -13,24 +13,10 @@ use std::process::Command;
 use anyhow::{Context, Result, bail, ensure};
 use harness::Record;
 
-use crate::bench::batching::{Timing, parse_nanogpt_bench};
+use crate::bench::batching::{MICROGPT, Timing, parse_nanogpt_bench};
 use crate::runner::{self, Reporter};
 
 pub use table::{Row, Timed, markdown};
-
-/// microGPT's architecture and size in nanogpt's flags (`ModelConfig::microgpt`).
-const MICROGPT_MODEL: &[&str] = &[
-    "--variant",
-    "microgpt",
-    "--no-bias",
-    "--untie-head",
-    "--n-layer",
-    "1",
-    "--n-head",
-    "4",
-    "--n-embd",
-    "16",
-];
 
 /// microGPT's optimiser in nanogpt's flags: Adam (no weight decay, no clipping, no warmup) with its
 /// betas and learning rate, decaying to 0 (along a cosine: nanogpt has no linear decay).
@@ -136,7 +122,7 @@ pub fn rungs(budget: &Budget, out: &Path, init: &Path) -> Vec<Rung> {
     let nanogpt = |name: &'static str, adds, batch: usize, kernels: &str, threads| {
         let steps = if batch == 1 { doc_steps } else { batch_steps };
         let mut args: Vec<String> = ["train"].map(s).to_vec();
-        args.extend(MICROGPT_MODEL.iter().copied().map(s));
+        args.extend(MICROGPT.iter().copied().map(s));
         args.extend(MICROGPT_ADAM.iter().copied().map(s));
         let eval_interval = (steps / budget.evals).max(1).to_string();
         args.extend(
@@ -292,7 +278,7 @@ fn sampling_rates(nanogpt: &Path, data: &Path) -> Result<(f64, f64)> {
     let out = Command::new(nanogpt)
         .args(["bench", "--steps", "1", "--sample-tokens", "5000", "--data"])
         .arg(data)
-        .args(MICROGPT_MODEL)
+        .args(MICROGPT)
         .env("RAYON_NUM_THREADS", "1")
         .output()
         .context("cannot run nanogpt bench")?;

@@ -7,8 +7,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// microGPT's architecture and size in nanogpt's flags (`ModelConfig::microgpt`).
-const MICROGPT: &[&str] = &[
+/// microGPT's architecture and size in nanogpt's flags (`ModelConfig::microgpt`); `cargo xtask ladder`
+/// trains it too.
+pub const MICROGPT: &[&str] = &[
     "--variant",
     "microgpt",
     "--no-bias",
